@@ -1,0 +1,28 @@
+//! The API operations, one `#[OpenApi]` struct per resource; every method of
+//! a path lives in one struct.
+
+mod chats;
+mod completions;
+mod health;
+mod session;
+
+pub use chats::ChatsApi;
+pub use completions::CompletionsApi;
+pub use health::HealthApi;
+pub use session::SessionApi;
+
+use poem_openapi::Tags;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Liveness.
+    Health,
+    /// Authentication mode and session.
+    Auth,
+    /// Chats and their transcripts.
+    Chats,
+    /// Chat completions over the providers.
+    Completions,
+    /// The providers' models.
+    Models,
+}

@@ -1,0 +1,64 @@
+//! `ADMIN_TOKEN` auth: open mode when unset; otherwise every `/v1/*` route
+//! but `/v1/auth/session` needs `Authorization: Bearer <token>`.
+
+use poem::{Endpoint, IntoResponse, Request, Response, Result};
+use subtle::ConstantTimeEq;
+
+use crate::AuthConfig;
+use crate::error::{ApiError, ErrorBody};
+
+/// Paths that answer without a token even in token mode.
+const OPEN_V1_PATHS: &[&str] = &["/v1/auth/session"];
+
+/// True when the request may proceed: open mode, or the right bearer token.
+pub fn is_authenticated(req: &Request, auth: &AuthConfig) -> bool {
+    let Some(expected) = &auth.admin_token else {
+        return true;
+    };
+    let presented = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Constant time over the bytes, so response timing does not reveal a prefix.
+    presented
+        .as_bytes()
+        .ct_eq(expected.expose().as_bytes())
+        .into()
+}
+
+fn needs_token(path: &str) -> bool {
+    (path == "/v1" || path.starts_with("/v1/")) && !OPEN_V1_PATHS.contains(&path)
+}
+
+pub async fn require_token<E: Endpoint>(
+    next: E,
+    req: Request,
+    auth: AuthConfig,
+) -> Result<Response> {
+    if needs_token(req.uri().path()) && !is_authenticated(&req, &auth) {
+        return Ok(
+            ApiError::Unauthorized(poem_openapi::payload::Json(ErrorBody {
+                message: "missing or invalid bearer token".into(),
+            }))
+            .into_response(),
+        );
+    }
+    next.call(req).await.map(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_v1_routes_but_the_session_need_a_token() {
+        assert!(needs_token("/v1/chats"));
+        assert!(needs_token("/v1/chats/abc/messages"));
+        assert!(!needs_token("/v1/auth/session"));
+        assert!(!needs_token("/health"));
+        assert!(!needs_token("/openapi.json"));
+        assert!(!needs_token("/v10/x"));
+    }
+}

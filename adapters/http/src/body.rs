@@ -1,0 +1,216 @@
+//! Request bodies: the 32 MiB limit, and JSON parsing whose errors name the
+//! field (poem's own messages name only the type).
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt, TryStreamExt};
+use poem::{Body, Endpoint, FromRequest, IntoResponse, Request, RequestBody, Response, Result};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::Type;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Largest accepted request body: 32 MiB.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// After refusing a body, read and discard at most this much more of it (as
+/// nginx's lingering close does), so the client sees the 413 and not a reset.
+const DRAIN_BYTES: usize = 64 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Set when a chunked body ran past the limit, so the error becomes a 413.
+#[derive(Clone, Default)]
+struct Overflow(Arc<AtomicBool>);
+
+fn too_large() -> Response {
+    ApiError::PayloadTooLarge(poem_openapi::payload::Json(crate::error::ErrorBody {
+        message: format!("request body must be at most {MAX_BODY_BYTES} bytes"),
+    }))
+    .into_response()
+}
+
+/// Enforces the body limit for declared (`Content-Length`) and chunked bodies.
+pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
+    let declared = req
+        .headers()
+        .get(poem::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        let rest = req.take_body().into_bytes_stream();
+        let _ = tokio::time::timeout(DRAIN_TIME, discard(rest, DRAIN_BYTES)).await;
+        return Ok(too_large());
+    }
+    let overflow = Overflow::default();
+    let flag = overflow.0.clone();
+    let body = req.take_body().into_bytes_stream();
+    req.set_body(Body::from_bytes_stream(limited(body, flag)));
+    req.extensions_mut().insert(overflow.clone());
+    let result = next.call(req).await.map(IntoResponse::into_response);
+    if overflow.0.load(Ordering::Relaxed) {
+        return Ok(too_large());
+    }
+    result
+}
+
+async fn discard(mut stream: impl Stream<Item = io::Result<Bytes>> + Unpin, max: usize) {
+    let mut seen = 0;
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen += chunk.len();
+        if seen > max {
+            break;
+        }
+    }
+}
+
+/// Passes chunks through until the limit; past it, drains (bounded) and ends
+/// with an error, flagging the overflow.
+fn limited(
+    inner: impl Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static,
+    flag: Arc<AtomicBool>,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+    futures::stream::try_unfold((inner, 0usize, false), move |(mut inner, seen, done)| {
+        let flag = flag.clone();
+        async move {
+            if done {
+                return Ok(None);
+            }
+            match inner.try_next().await? {
+                None => Ok(None),
+                Some(chunk) if seen + chunk.len() <= MAX_BODY_BYTES => {
+                    let seen = seen + chunk.len();
+                    Ok(Some((chunk, (inner, seen, false))))
+                }
+                Some(_) => {
+                    flag.store(true, Ordering::Relaxed);
+                    let _ =
+                        tokio::time::timeout(DRAIN_TIME, discard(&mut inner, DRAIN_BYTES)).await;
+                    Err(io::Error::other("request body too large"))
+                }
+            }
+        }
+    })
+}
+
+/// A JSON request body parsed with serde, so that a type error, a missing
+/// field or an unknown one is reported with its path (`messages[0].role`).
+/// The schema in the spec comes from `T`'s poem-openapi derive.
+pub struct JsonBody<T>(pub T);
+
+impl<T: Type> Payload for JsonBody<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        content_type
+            .split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + DeserializeOwned> ParsePayload for JsonBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
+        let data = Vec::<u8>::from_request(request, body)
+            .await
+            .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+        parse_json(&data)
+            .map(JsonBody)
+            .map_err(|m| ApiError::bad_request(m).into())
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + DeserializeOwned);
+
+/// Parses `data` as `T`, describing a failure by the path of the bad field.
+pub fn parse_json<T: DeserializeOwned>(data: &[u8]) -> std::result::Result<T, String> {
+    if data.iter().all(u8::is_ascii_whitespace) {
+        return Err("the request body must be a JSON object".into());
+    }
+    let mut de = serde_json::Deserializer::from_slice(data);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let reason = strip_position(&inner.to_string());
+        if inner.is_syntax() || inner.is_eof() {
+            format!("the request body is not valid JSON: {reason}")
+        } else if path == "." {
+            format!("invalid request body: {reason}")
+        } else {
+            format!("{path}: {reason}")
+        }
+    })?;
+    de.end().map_err(|e| {
+        format!(
+            "the request body is not valid JSON: {}",
+            strip_position(&e.to_string())
+        )
+    })?;
+    Ok(value)
+}
+
+/// serde_json appends " at line L column C"; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Outer {
+        #[allow(dead_code)]
+        items: Vec<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Inner {
+        #[allow(dead_code)]
+        size_bytes: i64,
+    }
+
+    fn err(json: &str) -> String {
+        parse_json::<Outer>(json.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn type_errors_name_the_path() {
+        assert_eq!(
+            err(r#"{"items":[{"sizeBytes":1},{"sizeBytes":"x"}]}"#),
+            r#"items[1].sizeBytes: invalid type: string "x", expected i64"#
+        );
+    }
+
+    #[test]
+    fn unknown_and_missing_fields_are_named() {
+        assert!(err(r#"{"items":[{"sizeBytes":1,"extra":2}]}"#).contains("unknown field `extra`"));
+        assert_eq!(err(r#"{}"#), "invalid request body: missing field `items`");
+    }
+
+    #[test]
+    fn malformed_json_and_empty_bodies() {
+        assert!(err(r#"{"items":"#).starts_with("the request body is not valid JSON"));
+        assert_eq!(err(""), "the request body must be a JSON object");
+        assert!(err(r#"{"items":[]} x"#).starts_with("the request body is not valid JSON"));
+    }
+}

@@ -1,0 +1,180 @@
+//! Bodies of `POST /v1/chat-completions`, `GET /v1/models` and
+//! `POST /v1/chats/title/suggest`.
+
+use poem_openapi::Object;
+use serde::Deserialize;
+use serde_json::Value;
+use sybil_domain::{MessageInput, Usage};
+use sybil_ports::inbound::{CompletionOutcome, ModelList};
+
+use super::requests::{AttachmentRequest, ProviderName, RoleName, provider_name};
+use crate::time::iso;
+
+/// A message of the history sent for a completion. The fields of a stored
+/// Message (`id`, `createdAt`, `metadata`) are accepted and ignored, so a
+/// client can send back the transcript it read.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(
+    rename = "CompletionMessage",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CompletionMessageRequest {
+    pub role: RoleName,
+    pub content: String,
+    pub name: Option<String>,
+    /// Forwarded to the provider on `user` messages only.
+    pub attachments: Option<Vec<AttachmentRequest>>,
+    /// Ignored.
+    pub id: Option<String>,
+    /// Ignored.
+    pub created_at: Option<String>,
+    /// Ignored.
+    pub metadata: Option<Value>,
+}
+
+impl From<CompletionMessageRequest> for MessageInput {
+    fn from(m: CompletionMessageRequest) -> Self {
+        MessageInput {
+            role: m.role.as_str().into(),
+            content: m.content,
+            name: m.name,
+            metadata: None,
+            attachments: m
+                .attachments
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        }
+    }
+}
+
+/// `POST /v1/chat-completions`.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(
+    rename = "ChatCompletionRequest",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CompletionRequest {
+    /// Store new messages and the answer in this chat.
+    pub chat_id: Option<String>,
+    pub provider: ProviderName,
+    pub model: String,
+    /// The whole history, oldest first; at least one message.
+    pub messages: Vec<CompletionMessageRequest>,
+    /// 0 to 2 (clamped to 1 for Anthropic).
+    pub temperature: Option<f64>,
+    /// At least 1.
+    pub max_tokens: Option<i64>,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AssistantMessage")]
+pub struct AssistantMessageBody {
+    /// Always `assistant`.
+    pub role: RoleName,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Usage", rename_all = "camelCase")]
+pub struct UsageBody {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub total_tokens: u64,
+}
+
+impl From<Usage> for UsageBody {
+    fn from(u: Usage) -> Self {
+        UsageBody {
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+            total_tokens: u.total_tokens,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "ChatCompletionResponse", rename_all = "camelCase")]
+pub struct CompletionResponse {
+    #[oai(nullable)]
+    pub chat_id: Option<String>,
+    pub provider: ProviderName,
+    pub model: String,
+    pub message: AssistantMessageBody,
+    /// Summed over every model call of the completion.
+    pub usage: UsageBody,
+    /// The provider's last response body, as received.
+    pub raw: Value,
+}
+
+impl From<CompletionOutcome> for CompletionResponse {
+    fn from(o: CompletionOutcome) -> Self {
+        CompletionResponse {
+            chat_id: o.chat_id.map(|id| id.to_string()),
+            provider: provider_name(o.provider),
+            model: o.model,
+            message: AssistantMessageBody {
+                role: RoleName::Assistant,
+                content: o.content,
+            },
+            usage: o.usage.into(),
+            raw: o.raw,
+        }
+    }
+}
+
+/// One provider's models.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "ProviderModels", rename_all = "camelCase")]
+pub struct ProviderModelsBody {
+    pub models: Vec<String>,
+    /// The last successful live load, or `null`.
+    #[oai(nullable)]
+    pub loaded_at: Option<String>,
+    /// Why the live list is not in use, or `null`.
+    #[oai(nullable)]
+    pub error: Option<String>,
+}
+
+impl From<ModelList> for ProviderModelsBody {
+    fn from(l: ModelList) -> Self {
+        ProviderModelsBody {
+            models: l.models,
+            loaded_at: l.loaded_at.map(iso),
+            error: l.error,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "ModelProviders")]
+pub struct ModelProvidersBody {
+    pub openai: ProviderModelsBody,
+    pub anthropic: ProviderModelsBody,
+    pub xai: ProviderModelsBody,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Models")]
+pub struct ModelsBody {
+    pub providers: ModelProvidersBody,
+}
+
+/// `POST /v1/chats/title/suggest`.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(
+    rename = "SuggestTitleRequest",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SuggestTitleRequest {
+    pub chat_id: String,
+    /// The user's request text the title is made from.
+    pub content: String,
+}

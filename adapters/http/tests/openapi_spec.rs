@@ -1,0 +1,54 @@
+//! The committed `openapi.yaml` must equal what the code generates.
+//! `UPDATE_OPENAPI=1 cargo test -p sybil-http --test openapi_spec` rewrites it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sybil_http::{AuthConfig, Services, api_service};
+use sybil_ports::inbound::chats::MockChatUseCases;
+use sybil_ports::inbound::completions::MockCompletionUseCases;
+use sybil_ports::inbound::models::MockModelUseCases;
+
+/// The spec is derived from types; no mock is ever called.
+fn mocked_services() -> Services {
+    Services {
+        chats: Arc::new(MockChatUseCases::new()),
+        completions: Arc::new(MockCompletionUseCases::new()),
+        models: Arc::new(MockModelUseCases::new()),
+    }
+}
+
+#[test]
+fn committed_spec_matches_the_code() {
+    let services = mocked_services();
+    let generated = api_service(&services, &AuthConfig::default()).spec_yaml();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../openapi.yaml");
+    if std::env::var("UPDATE_OPENAPI").as_deref() == Ok("1") {
+        std::fs::write(&path, &generated).expect("write openapi.yaml");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    similar_asserts::assert_eq!(
+        committed,
+        generated,
+        "openapi.yaml is out of date: run `UPDATE_OPENAPI=1 cargo test -p sybil-http --test openapi_spec` and commit it"
+    );
+}
+
+#[test]
+fn spec_does_not_depend_on_auth_configuration() {
+    let services = mocked_services();
+    let open = api_service(&services, &AuthConfig::default()).spec_yaml();
+    let token = api_service(
+        &services,
+        &AuthConfig {
+            admin_token: Some(sybil_domain::Secret::new("t")),
+        },
+    )
+    .spec_yaml();
+    assert_eq!(open, token);
+    assert!(
+        open.contains("servers: []\n"),
+        "no server URL may be baked into the spec"
+    );
+}

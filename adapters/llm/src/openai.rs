@@ -1,0 +1,169 @@
+//! OpenAI Responses API provider (`POST {base}/responses`).
+//!
+//! async-openai's BYOT calls on `serde_json::Value`, so unknown output items
+//! and stream events never break parsing (DEPS gotcha 9).
+
+mod request;
+mod response;
+mod stream;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use serde_json::Value;
+use sybil_domain::Provider;
+use sybil_ports::outbound::llm::{LlmError, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent};
+
+use crate::settings::{ProviderSettings, SetupError};
+use crate::transport::{Mode, OaiClient};
+
+/// Prefixes of the chat models kept from the live list (CONTRACT).
+const CHAT_PREFIXES: [&str; 5] = ["gpt-4", "gpt-5", "o1", "o3", "o4"];
+/// Model families that are not chat models, even with a chat prefix.
+const NON_CHAT_MARKERS: [&str; 8] = [
+    "audio",
+    "realtime",
+    "transcribe",
+    "tts",
+    "image",
+    "search",
+    "embedding",
+    "moderation",
+];
+
+/// The OpenAI provider. Cheap to share: one pooled HTTP client inside.
+pub struct OpenAiProvider {
+    oai: OaiClient,
+    base_url: String,
+}
+
+impl fmt::Debug for OpenAiProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiProvider")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAiProvider {
+    /// # Errors
+    /// `SetupError` when the HTTP client cannot be built.
+    pub fn new(settings: ProviderSettings) -> Result<Self, SetupError> {
+        Ok(OpenAiProvider {
+            oai: OaiClient::new(Provider::OpenAi, &settings)?,
+            base_url: settings.base(),
+        })
+    }
+}
+
+#[async_trait]
+impl LlmProvider for OpenAiProvider {
+    fn provider(&self) -> Provider {
+        Provider::OpenAi
+    }
+
+    async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
+        let body = request::build(request, false);
+        let call = self
+            .oai
+            .call(&request.model, "responses.create", Mode::Whole);
+        let raw: Value = call
+            .client
+            .responses()
+            .create_byot(body)
+            .await
+            .map_err(|e| call.error(e))?;
+        response::parse(raw, call.request_id(), self.oai.errors())
+    }
+
+    async fn stream(
+        &self,
+        request: &LlmRequest,
+    ) -> Result<BoxStream<'static, Result<LlmStreamEvent, LlmError>>, LlmError> {
+        let body = request::build(request, true);
+        let call = self
+            .oai
+            .call(&request.model, "responses.stream", Mode::Stream);
+        let upstream = call
+            .client
+            .responses()
+            .create_stream_byot::<Value, Value>(body)
+            .await
+            .map_err(|e| call.error(e))?;
+        let mapper = call.mapper();
+        let events = {
+            let mapper = mapper.clone();
+            upstream.map(move |item| item.map_err(|e| mapper.map(e)))
+        };
+        Ok(crate::stream::decode(
+            events,
+            stream::ResponsesDecoder::new(mapper),
+        ))
+    }
+
+    async fn list_models(&self) -> Result<Vec<String>, LlmError> {
+        let call = self.oai.call("", "models.list", Mode::Whole);
+        let raw: Value = call
+            .client
+            .models()
+            .list_byot()
+            .await
+            .map_err(|e| call.error(e))?;
+        let ids = model_ids(&raw).ok_or_else(|| {
+            self.oai
+                .errors()
+                .malformed("the model list has no data array")
+        })?;
+        Ok(ids.into_iter().filter(|id| is_chat_model(id)).collect())
+    }
+}
+
+/// `data[].id` of an OpenAI-style model list, in the order received.
+pub(crate) fn model_ids(raw: &Value) -> Option<Vec<String>> {
+    let data = raw.get("data")?.as_array()?;
+    Some(
+        data.iter()
+            .filter_map(|m| m.get("id")?.as_str().map(str::to_string))
+            .collect(),
+    )
+}
+
+fn is_chat_model(id: &str) -> bool {
+    CHAT_PREFIXES.iter().any(|p| id.starts_with(p))
+        && !NON_CHAT_MARKERS.iter().any(|m| id.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_chat_models() {
+        let keep = [
+            "gpt-4o",
+            "gpt-4.1-mini",
+            "gpt-5",
+            "o1",
+            "o3-mini",
+            "o4-mini",
+        ];
+        let drop = [
+            "gpt-4o-audio-preview",
+            "gpt-4o-realtime-preview",
+            "gpt-4o-transcribe",
+            "gpt-4o-mini-tts",
+            "gpt-image-1",
+            "gpt-4o-search-preview",
+            "text-embedding-3-large",
+            "omni-moderation-latest",
+            "dall-e-3",
+            "whisper-1",
+            "gpt-3.5-turbo",
+            "babbage-002",
+        ];
+        assert!(keep.iter().all(|id| is_chat_model(id)));
+        assert!(drop.iter().all(|id| !is_chat_model(id)));
+    }
+}

@@ -1,0 +1,104 @@
+//! xAI provider over its OpenAI-compatible Chat Completions (`POST {base}/chat/completions`).
+//!
+//! async-openai's BYOT calls on `serde_json::Value` (the typed chunk drops
+//! xAI's `reasoning_content`, DEPS gotcha 10). xAI's own error envelope
+//! `{"code","error"}` is read by our transport, which the SDK could not do.
+
+mod request;
+mod response;
+mod stream;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use serde_json::Value;
+use sybil_domain::Provider;
+use sybil_ports::outbound::llm::{LlmError, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent};
+
+use crate::openai::model_ids;
+use crate::settings::{ProviderSettings, SetupError};
+use crate::transport::{Mode, OaiClient};
+
+/// The xAI provider. Cheap to share: one pooled HTTP client inside.
+pub struct XaiProvider {
+    oai: OaiClient,
+    base_url: String,
+}
+
+impl fmt::Debug for XaiProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XaiProvider")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl XaiProvider {
+    /// # Errors
+    /// `SetupError` when the HTTP client cannot be built.
+    pub fn new(settings: ProviderSettings) -> Result<Self, SetupError> {
+        Ok(XaiProvider {
+            oai: OaiClient::new(Provider::Xai, &settings)?,
+            base_url: settings.base(),
+        })
+    }
+}
+
+#[async_trait]
+impl LlmProvider for XaiProvider {
+    fn provider(&self) -> Provider {
+        Provider::Xai
+    }
+
+    async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
+        let body = request::build(request, false);
+        let call = self.oai.call(&request.model, "chat.create", Mode::Whole);
+        let raw: Value = call
+            .client
+            .chat()
+            .create_byot(body)
+            .await
+            .map_err(|e| call.error(e))?;
+        response::parse(raw, call.request_id(), self.oai.errors())
+    }
+
+    async fn stream(
+        &self,
+        request: &LlmRequest,
+    ) -> Result<BoxStream<'static, Result<LlmStreamEvent, LlmError>>, LlmError> {
+        let body = request::build(request, true);
+        let call = self.oai.call(&request.model, "chat.stream", Mode::Stream);
+        let upstream = call
+            .client
+            .chat()
+            .create_stream_byot::<Value, Value>(body)
+            .await
+            .map_err(|e| call.error(e))?;
+        let mapper = call.mapper();
+        let events = {
+            let mapper = mapper.clone();
+            upstream.map(move |item| item.map_err(|e| mapper.map(e)))
+        };
+        Ok(crate::stream::decode(
+            events,
+            stream::ChunkDecoder::new(mapper),
+        ))
+    }
+
+    async fn list_models(&self) -> Result<Vec<String>, LlmError> {
+        let call = self.oai.call("", "models.list", Mode::Whole);
+        let raw: Value = call
+            .client
+            .models()
+            .list_byot()
+            .await
+            .map_err(|e| call.error(e))?;
+        model_ids(&raw).ok_or_else(|| {
+            self.oai
+                .errors()
+                .malformed("the model list has no data array")
+        })
+    }
+}

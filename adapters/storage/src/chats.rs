@@ -1,0 +1,198 @@
+//! `ChatRepository` on SeaORM: chats and their transcripts.
+
+use async_trait::async_trait;
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sybil_domain::{Chat, Message, ModelChoice, Timestamp};
+use sybil_ports::outbound::{ChatRepository, ChatWithMessages, StorageError};
+use uuid::Uuid;
+
+use crate::SeaOrmStorage;
+use crate::entity::{chats, messages};
+use crate::mapper;
+
+/// Rows per INSERT: far below the bound-parameter limits of SQLite (32766)
+/// and PostgreSQL (65535) at 7 columns a row.
+const INSERT_CHUNK: usize = 1000;
+
+impl SeaOrmStorage {
+    fn fail(&self, err: DbErr) -> StorageError {
+        self.redactor.map(err)
+    }
+
+    /// A write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock
+    /// is taken up front, where the busy timeout applies, instead of on a
+    /// later statement that could fail at once with SQLITE_BUSY.
+    async fn begin_write(&self) -> Result<DatabaseTransaction, StorageError> {
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| self.fail(e))
+    }
+
+    async fn insert_messages(
+        &self,
+        txn: &DatabaseTransaction,
+        chat_id: Uuid,
+        messages: &[Message],
+    ) -> Result<(), StorageError> {
+        // Rows of one INSERT get increasing `seq` in VALUES order.
+        for chunk in messages.chunks(INSERT_CHUNK) {
+            messages::Entity::insert_many(chunk.iter().map(|m| mapper::message_to_row(chat_id, m)))
+                .exec_without_returning(txn)
+                .await
+                .map_err(|e| self.fail(e))?;
+        }
+        Ok(())
+    }
+
+    async fn rollback(&self, txn: DatabaseTransaction) -> Result<(), StorageError> {
+        txn.rollback().await.map_err(|e| self.fail(e))
+    }
+
+    async fn commit(&self, txn: DatabaseTransaction) -> Result<(), StorageError> {
+        txn.commit().await.map_err(|e| self.fail(e))
+    }
+}
+
+#[async_trait]
+impl ChatRepository for SeaOrmStorage {
+    async fn create_chat(&self, chat: &Chat, messages: &[Message]) -> Result<(), StorageError> {
+        let txn = self.begin_write().await?;
+        chats::Entity::insert(mapper::chat_to_row(chat))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|e| self.fail(e))?;
+        self.insert_messages(&txn, chat.id, messages).await?;
+        self.commit(txn).await
+    }
+
+    async fn list_chats(&self) -> Result<Vec<Chat>, StorageError> {
+        chats::Entity::find()
+            .order_by_desc(chats::Column::UpdatedAt)
+            .order_by_desc(chats::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(|e| self.fail(e))?
+            .into_iter()
+            .map(mapper::chat_from_row)
+            .collect()
+    }
+
+    async fn load_chat(&self, id: Uuid) -> Result<Option<ChatWithMessages>, StorageError> {
+        let Some(row) = chats::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(|e| self.fail(e))?
+        else {
+            return Ok(None);
+        };
+        let messages = messages::Entity::find()
+            .filter(messages::Column::ChatId.eq(id))
+            .order_by_asc(messages::Column::Seq)
+            .all(&self.db)
+            .await
+            .map_err(|e| self.fail(e))?
+            .into_iter()
+            .map(mapper::message_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(ChatWithMessages {
+            chat: mapper::chat_from_row(row)?,
+            messages,
+        }))
+    }
+
+    async fn rename_chat(
+        &self,
+        id: Uuid,
+        title: Option<String>,
+        now: Timestamp,
+    ) -> Result<Option<Chat>, StorageError> {
+        let txn = self.begin_write().await?;
+        let updated = chats::Entity::update_many()
+            .col_expr(chats::Column::Title, Expr::value(title))
+            .col_expr(chats::Column::UpdatedAt, Expr::value(now.millis()))
+            .filter(chats::Column::Id.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(|e| self.fail(e))?;
+        if updated.rows_affected == 0 {
+            self.rollback(txn).await?;
+            return Ok(None);
+        }
+        // Read back inside the transaction so the answer is exactly what was written.
+        let row = chats::Entity::find_by_id(id)
+            .one(&txn)
+            .await
+            .map_err(|e| self.fail(e))?;
+        self.commit(txn).await?;
+        row.map(mapper::chat_from_row).transpose()
+    }
+
+    async fn delete_chat(&self, id: Uuid) -> Result<bool, StorageError> {
+        // Messages and call records go with it through ON DELETE CASCADE.
+        let deleted = chats::Entity::delete_by_id(id)
+            .exec(&self.db)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(deleted.rows_affected > 0)
+    }
+
+    async fn append_messages(
+        &self,
+        chat_id: Uuid,
+        messages: &[Message],
+        model_use: Option<ModelChoice>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let txn = self.begin_write().await?;
+        // First statement on purpose: it takes the chat's row lock (PostgreSQL)
+        // or the write lock (SQLite), so concurrent appends to one chat queue
+        // here and each writer's rows get consecutive `seq` values.
+        let mut update = chats::Entity::update_many()
+            .col_expr(chats::Column::UpdatedAt, Expr::value(now.millis()));
+        if let Some(choice) = model_use {
+            let provider = choice.provider.as_str();
+            // The first call initiates the chat: COALESCE keeps an existing pair.
+            let keep_or = |column: chats::Column, value: &str| {
+                Func::coalesce([Expr::col(column), Expr::value(value.to_string())])
+            };
+            update = update
+                .col_expr(chats::Column::LastUsedProvider, Expr::value(provider))
+                .col_expr(
+                    chats::Column::LastUsedModel,
+                    Expr::value(choice.model.clone()),
+                )
+                .col_expr(
+                    chats::Column::InitiatedProvider,
+                    keep_or(chats::Column::InitiatedProvider, provider).into(),
+                )
+                .col_expr(
+                    chats::Column::InitiatedModel,
+                    keep_or(chats::Column::InitiatedModel, &choice.model).into(),
+                );
+        }
+        let touched = update
+            .filter(chats::Column::Id.eq(chat_id))
+            .exec(&txn)
+            .await
+            .map_err(|e| self.fail(e))?;
+        if touched.rows_affected == 0 {
+            self.rollback(txn).await?;
+            return Ok(false);
+        }
+        self.insert_messages(&txn, chat_id, messages).await?;
+        self.commit(txn).await?;
+        Ok(true)
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.select_one().await.map_err(|e| self.fail(e))
+    }
+}

@@ -1,0 +1,5 @@
+//! Table models, private to the adapter: the rest of Sybil sees only domain types.
+
+pub(crate) mod chats;
+pub(crate) mod llm_calls;
+pub(crate) mod messages;

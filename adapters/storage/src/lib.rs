@@ -1,0 +1,10 @@
+//! SeaORM storage adapter: SQLite (the embedded default) or PostgreSQL behind Sybil's storage ports.
+
+mod calls;
+mod chats;
+mod connect;
+mod entity;
+mod error;
+mod mapper;
+
+pub use connect::SeaOrmStorage;

@@ -1,0 +1,11 @@
+//! The backend-independent suite: every case runs on SQLite and on PostgreSQL.
+
+mod append;
+mod chats;
+mod model_use;
+mod schema;
+
+pub use append::*;
+pub use chats::*;
+pub use model_use::*;
+pub use schema::*;

@@ -1,0 +1,78 @@
+//! Completions' writes: the chat's model use and the `llm_calls` audit rows.
+
+use sybil_domain::{CallStatus, LlmCall, ModelChoice, Provider, Role, Timestamp, Usage};
+use sybil_ports::outbound::{CallLog, ChatRepository};
+use uuid::Uuid;
+
+use crate::support::{TestDb, bare_chat, count_for_chat, message};
+
+fn choice(provider: Provider, model: &str) -> ModelChoice {
+    ModelChoice {
+        provider,
+        model: model.into(),
+    }
+}
+
+pub async fn model_use_sets_last_used_and_initiates_once(db: &TestDb) {
+    let chat = bare_chat(1);
+    db.create_chat(&chat, &[]).await.unwrap();
+    let first = choice(Provider::OpenAi, "gpt-4.1-mini");
+    assert!(
+        db.append_messages(
+            chat.id,
+            &[message(Role::User, "a", 2)],
+            Some(first.clone()),
+            Timestamp(2)
+        )
+        .await
+        .unwrap()
+    );
+    let second = choice(Provider::Anthropic, "claude-x");
+    assert!(
+        db.append_messages(chat.id, &[], Some(second.clone()), Timestamp(3))
+            .await
+            .unwrap()
+    );
+    let loaded = db.load_chat(chat.id).await.unwrap().unwrap();
+    assert_eq!(loaded.chat.initiated, Some(first));
+    assert_eq!(loaded.chat.last_used, Some(second));
+    assert_eq!(loaded.chat.updated_at, Timestamp(3));
+    assert_eq!(loaded.messages.len(), 1);
+}
+
+fn call(chat_id: Option<Uuid>, status: CallStatus) -> LlmCall {
+    LlmCall {
+        id: Uuid::now_v7(),
+        chat_id,
+        provider: Provider::Xai,
+        model: "grok-3-mini".into(),
+        status,
+        error: (status == CallStatus::Error).then(|| "xai: boom".into()),
+        latency_ms: 12,
+        tool_rounds: 2,
+        usage: (status == CallStatus::Ok).then_some(Usage {
+            input_tokens: 1,
+            output_tokens: 2,
+            total_tokens: 6,
+        }),
+        upstream_request_id: Some("req_9".into()),
+        created_at: Timestamp(5),
+    }
+}
+
+pub async fn calls_are_recorded_and_deleted_with_their_chat(db: &TestDb) {
+    let chat = bare_chat(1);
+    db.create_chat(&chat, &[]).await.unwrap();
+    db.record_call(&call(Some(chat.id), CallStatus::Ok))
+        .await
+        .unwrap();
+    db.record_call(&call(Some(chat.id), CallStatus::Error))
+        .await
+        .unwrap();
+    db.record_call(&call(None, CallStatus::Stopped))
+        .await
+        .unwrap();
+    assert_eq!(count_for_chat(db, "llm_calls", chat.id).await, 2);
+    assert!(db.delete_chat(chat.id).await.unwrap());
+    assert_eq!(count_for_chat(db, "llm_calls", chat.id).await, 0);
+}

@@ -1,0 +1,46 @@
+//! Storage adapter tests: one shared suite run on SQLite and PostgreSQL, plus backend-specific checks.
+
+mod cases;
+mod specific;
+mod support;
+
+/// One `#[tokio::test]` per case and backend, each on a fresh database.
+macro_rules! on_both_backends {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::support::sqlite().await;
+                    crate::cases::$case(&db).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = crate::support::postgres().await else { return };
+                    crate::cases::$case(&db).await;
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends!(
+    create_then_load_round_trips_every_field,
+    a_chat_without_title_or_model_round_trips,
+    unknown_chats_load_as_none,
+    list_is_most_recently_updated_first,
+    rename_sets_title_and_updated_at,
+    rename_of_unknown_chat_is_none,
+    delete_cascades_to_messages_and_calls,
+    append_to_unknown_chat_stores_nothing,
+    append_keeps_order_and_sets_updated_at,
+    concurrent_appends_keep_every_message_in_writer_order,
+    migrations_are_idempotent,
+    ping_answers,
+    model_use_sets_last_used_and_initiates_once,
+    calls_are_recorded_and_deleted_with_their_chat,
+);

@@ -1,0 +1,55 @@
+//! Checks made behind the adapter's back, on a separate connection.
+
+use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use uuid::Uuid;
+
+use super::TestDb;
+
+pub async fn raw(db: &TestDb) -> DatabaseConnection {
+    Database::connect(db.url.as_str())
+        .await
+        .expect("raw connection")
+}
+
+/// Rows of `table` whose `chat_id` is `chat_id`.
+pub async fn count_for_chat(db: &TestDb, table: &'static str, chat_id: Uuid) -> i64 {
+    let conn = raw(db).await;
+    let query = Query::select()
+        .expr_as(Expr::col(Asterisk).count(), "n")
+        .from(table)
+        .and_where(Expr::col("chat_id").eq(chat_id))
+        .to_owned();
+    let row = conn.query_one(&query).await.expect("count").expect("a row");
+    let n = row.try_get::<i64>("", "n").expect("count column");
+    let _ = conn.close().await;
+    n
+}
+
+/// A minimal `llm_calls` row for `chat_id`, to watch it cascade.
+pub async fn insert_llm_call(db: &TestDb, chat_id: Uuid) {
+    let conn = raw(db).await;
+    let insert = Query::insert()
+        .into_table("llm_calls")
+        .columns([
+            "id",
+            "chat_id",
+            "provider",
+            "model",
+            "status",
+            "latency_ms",
+            "created_at",
+        ])
+        .values_panic([
+            Uuid::now_v7().into(),
+            chat_id.into(),
+            "openai".into(),
+            "gpt-4.1-mini".into(),
+            "ok".into(),
+            42_i64.into(),
+            1_i64.into(),
+        ])
+        .to_owned();
+    conn.execute(&insert).await.expect("insert llm_call");
+    let _ = conn.close().await;
+}

@@ -1,0 +1,26 @@
+//! Sybil's domain: the types every layer shares and the pure policies that
+//! decide what is valid. No I/O, no async runtime, no clock or RNG reads:
+//! time and ids come in as arguments.
+
+pub mod attachment;
+pub mod chat;
+pub mod completion;
+pub mod history;
+pub mod llm_call;
+pub mod message;
+pub mod provider;
+pub mod role;
+pub mod secret;
+pub mod time;
+pub mod title;
+pub mod usage;
+
+pub use attachment::{Attachment, AttachmentError, AttachmentInput};
+pub use chat::{Chat, ChatRuleError, ModelChoice};
+pub use llm_call::{CallStatus, LlmCall};
+pub use message::{Message, MessageError, MessageInput};
+pub use provider::Provider;
+pub use role::Role;
+pub use secret::Secret;
+pub use time::Timestamp;
+pub use usage::Usage;

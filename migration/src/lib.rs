@@ -1,0 +1,24 @@
+//! Schema migrations for Sybil's database, one file per table, applied in order.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_create_chats;
+mod m20260101_000002_create_messages;
+mod m20260101_000003_create_llm_calls;
+mod m20260101_000004_create_searches;
+mod m20260101_000005_create_search_results;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20260101_000001_create_chats::Migration),
+            Box::new(m20260101_000002_create_messages::Migration),
+            Box::new(m20260101_000003_create_llm_calls::Migration),
+            Box::new(m20260101_000004_create_searches::Migration),
+            Box::new(m20260101_000005_create_search_results::Migration),
+        ]
+    }
+}

@@ -1,0 +1,186 @@
+//! The composition root: the only place that names concrete adapters.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use poem::Server;
+use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
+use sybil_http::{AuthConfig, Services};
+use sybil_storage::SeaOrmStorage;
+use sybil_system::{SystemClock, UuidV7Ids};
+
+use sybil_domain::Provider;
+use sybil_llm::{AnthropicProvider, OpenAiProvider, ProviderSettings, XaiProvider};
+use sybil_ports::outbound::{Clock, IdGenerator, LlmProvider};
+
+use crate::config::{Config, ProviderConfig};
+use crate::usecases::{ChatService, CompletionService, ModelCatalog, Providers};
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How often the model lists are reloaded from the providers.
+const MODEL_REFRESH: Duration = Duration::from_secs(15 * 60);
+
+/// The providers that have a key, each with its own pooled client.
+fn providers(config: &Config) -> anyhow::Result<Providers> {
+    let settings = |p: &ProviderConfig| {
+        p.api_key.clone().map(|api_key| ProviderSettings {
+            api_key,
+            base_url: p.base_url.clone(),
+            timeout: config.upstream_timeout,
+        })
+    };
+    let mut list: Vec<Arc<dyn LlmProvider>> = Vec::new();
+    if let Some(s) = settings(&config.openai) {
+        list.push(Arc::new(OpenAiProvider::new(s)?));
+    }
+    if let Some(s) = settings(&config.anthropic) {
+        list.push(Arc::new(AnthropicProvider::new(s)?));
+    }
+    if let Some(s) = settings(&config.xai) {
+        list.push(Arc::new(XaiProvider::new(s)?));
+    }
+    Ok(Providers::new(list))
+}
+
+/// Wires the use cases over the adapters. Returns the model catalogue too,
+/// so the server can start its background refresh.
+fn services(
+    config: &Config,
+    storage: Arc<SeaOrmStorage>,
+) -> anyhow::Result<(Services, Arc<ModelCatalog>)> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
+    let providers = providers(config)?;
+    let fallback = |p: Provider| {
+        match p {
+            Provider::OpenAi => &config.openai,
+            Provider::Anthropic => &config.anthropic,
+            Provider::Xai => &config.xai,
+        }
+        .fallback_models
+        .clone()
+    };
+    let models = Arc::new(ModelCatalog::new(
+        &providers,
+        fallback,
+        clock.clone(),
+        config.upstream_timeout,
+    ));
+    let services = Services {
+        chats: Arc::new(ChatService::new(
+            storage.clone(),
+            clock.clone(),
+            ids.clone(),
+        )),
+        completions: Arc::new(CompletionService::new(
+            storage.clone(),
+            storage,
+            providers,
+            clock,
+            ids,
+        )),
+        models: models.clone(),
+    };
+    Ok((services, models))
+}
+
+fn auth(config: &Config) -> AuthConfig {
+    AuthConfig {
+        admin_token: config.admin_token.clone(),
+    }
+}
+
+/// Connects storage and applies migrations (`sybil migrate`, and startup).
+pub async fn migrate(config: &Config) -> anyhow::Result<Arc<SeaOrmStorage>> {
+    let storage = SeaOrmStorage::connect(&config.database_url)
+        .await
+        .context("connecting to DATABASE_URL")?;
+    storage.migrate().await.context("applying migrations")?;
+    Ok(Arc::new(storage))
+}
+
+/// The OpenAPI spec as YAML or JSON. Storage is connected lazily, so this
+/// touches no disk or network.
+pub fn openapi_spec(config: &Config, json: bool) -> anyhow::Result<String> {
+    let storage = SeaOrmStorage::connect_lazy(&config.database_url).context("DATABASE_URL")?;
+    let (services, _) = services(config, Arc::new(storage))?;
+    let api = sybil_http::api_service(&services, &auth(config));
+    Ok(if json { api.spec() } else { api.spec_yaml() })
+}
+
+/// A bound, migrated server, ready to run.
+pub struct Application {
+    addr: SocketAddr,
+    acceptor: poem::listener::BoxAcceptor,
+    app: poem::endpoint::BoxEndpoint<'static>,
+}
+
+impl Application {
+    /// Connects and migrates storage, wires the use cases, and binds the
+    /// listener (port 0 picks a free port; see `port()`).
+    pub async fn build(config: &Config) -> anyhow::Result<Application> {
+        let storage = migrate(config).await?;
+        let (services, models) = services(config, storage)?;
+        models.spawn_refresh(MODEL_REFRESH);
+        let app = sybil_http::app(services, auth(config));
+        let bind = SocketAddr::new(config.host, config.port);
+        let acceptor = TcpListener::bind(bind)
+            .into_acceptor()
+            .await
+            .with_context(|| format!("binding {bind}"))?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .context("reading the bound address")?;
+        Ok(Application {
+            addr,
+            acceptor: acceptor.boxed(),
+            app: poem::EndpointExt::boxed(app),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting and lets
+    /// in-flight requests finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.addr, "sybil listening");
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.app, shutdown_signal(), Some(DRAIN_TIMEOUT))
+            .await
+            .context("serving")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}

@@ -1,0 +1,12 @@
+//! Use cases: the inbound ports implemented over the outbound ones.
+
+pub mod chats;
+pub mod completions;
+pub mod models;
+mod prompt;
+pub mod providers;
+
+pub use chats::ChatService;
+pub use completions::CompletionService;
+pub use models::ModelCatalog;
+pub use providers::Providers;

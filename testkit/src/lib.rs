@@ -1,0 +1,187 @@
+//! Dev-only fake LLM upstreams on 127.0.0.1 speaking the wire formats of UPSTREAMS.md.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use sybil_testkit::{FakeKind, FakeLlm, Reply};
+//! let fake = FakeLlm::start(FakeKind::OpenAi).await;
+//! fake.push(Reply::tool_calls(&[("web_search", r#"{"query":"rust"}"#)]));
+//! // point the adapter at fake.base_url() with fake.api_key(), then inspect fake.requests()
+//! # }
+//! ```
+
+mod answer;
+mod anthropic;
+mod body;
+mod errors;
+mod models;
+mod openai;
+mod openai_stream;
+mod reply;
+mod server;
+mod sse;
+mod state;
+mod turn;
+mod xai;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use reply::{Reply, ReplyKind};
+pub use state::Recorded;
+
+use state::State;
+
+/// Which upstream a [`FakeLlm`] imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FakeKind {
+    /// OpenAI Responses API (`POST /v1/responses`).
+    OpenAi,
+    /// xAI Chat Completions (`POST /v1/chat/completions`).
+    Xai,
+    /// Anthropic Messages (`POST /v1/messages`).
+    Anthropic,
+}
+
+impl fmt::Display for FakeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FakeKind::OpenAi => "OpenAI",
+            FakeKind::Xai => "xAI",
+            FakeKind::Anthropic => "Anthropic",
+        })
+    }
+}
+
+/// A fake LLM upstream on 127.0.0.1:<free port>, speaking the exact wire format of
+/// UPSTREAMS.md (§1 OpenAI Responses, §2 xAI Chat Completions, §3 Anthropic Messages,
+/// §7 "What the fake servers must reproduce"), non-streaming and streaming (SSE).
+/// Dropping it stops accepting connections.
+pub struct FakeLlm {
+    port: u16,
+    state: Arc<State>,
+    task: JoinHandle<()>,
+}
+
+impl FakeLlm {
+    /// Bind a free port on 127.0.0.1 and start serving.
+    ///
+    /// # Panics
+    /// When no local port can be bound.
+    pub async fn start(kind: FakeKind) -> FakeLlm {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("fake upstream: bind 127.0.0.1:0");
+        let port = listener
+            .local_addr()
+            .expect("fake upstream: local address")
+            .port();
+        let key = match kind {
+            FakeKind::OpenAi => "sk-fake-openai-0123456789abcdef",
+            FakeKind::Xai => "xai-fake-0123456789abcdef",
+            FakeKind::Anthropic => "sk-ant-fake-0123456789abcdef",
+        };
+        let state = Arc::new(State::new(kind, key.to_owned(), models::defaults(kind)));
+        let task = server::spawn(listener, state.clone());
+        FakeLlm { port, state, task }
+    }
+
+    /// Which upstream this fake imitates.
+    pub fn kind(&self) -> FakeKind {
+        self.state.kind
+    }
+
+    /// OpenAI/xAI: "http://127.0.0.1:PORT/v1"; Anthropic: "http://127.0.0.1:PORT" (no /v1),
+    /// matching how OPENAI_BASE_URL / XAI_BASE_URL / ANTHROPIC_BASE_URL are written.
+    pub fn base_url(&self) -> String {
+        match self.state.kind {
+            FakeKind::Anthropic => format!("http://127.0.0.1:{}", self.port),
+            FakeKind::OpenAi | FakeKind::Xai => format!("http://127.0.0.1:{}/v1", self.port),
+        }
+    }
+
+    /// The only key the fake accepts (a wrong key gets the provider's own auth error:
+    /// OpenAI 401 invalid_api_key envelope that QUOTES the presented key in its message,
+    /// xAI 400 {"code","error"} quoting it, Anthropic 401 authentication_error).
+    pub fn api_key(&self) -> String {
+        self.state.key.clone()
+    }
+
+    /// Queue replies for the next calls to the generation endpoint, FIFO. With the queue
+    /// empty the fake answers `Reply::text("Hello from the fake <kind>.")` (kind written
+    /// `OpenAI`, `xAI`, `Anthropic`). Requests the fake rejects itself (auth, missing
+    /// fields, unknown `previous_response_id`…) do not take a reply from the queue.
+    pub fn push(&self, reply: Reply) {
+        self.state.push(reply);
+    }
+
+    /// Every request received (all paths), in arrival order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.requests()
+    }
+
+    /// The requests sent to the generation endpoint only, in arrival order.
+    pub fn generation_requests(&self) -> Vec<Recorded> {
+        let path = match self.state.kind {
+            FakeKind::OpenAi => "/v1/responses",
+            FakeKind::Xai => "/v1/chat/completions",
+            FakeKind::Anthropic => "/v1/messages",
+        };
+        let mut all = self.requests();
+        all.retain(|r| r.method == "POST" && r.path == path);
+        all
+    }
+
+    /// Replace the list served by GET /models (OpenAI/xAI) or /v1/models (Anthropic).
+    /// Also clears a [`FakeLlm::fail_models`] setting.
+    pub fn set_models(&self, ids: &[&str]) {
+        self.state
+            .set_models(ids.iter().map(|s| (*s).to_owned()).collect());
+    }
+
+    /// Make GET models answer this status with the provider's error envelope (until
+    /// [`FakeLlm::set_models`] is called).
+    pub fn fail_models(&self, status: u16) {
+        self.state.fail_models(status);
+    }
+
+    /// Number of generation connections the fake saw closed by the client before it
+    /// finished answering (to prove a client abort reached the upstream).
+    pub fn aborted_by_client(&self) -> usize {
+        self.state.aborted.load(Ordering::SeqCst)
+    }
+
+    /// Wait until [`FakeLlm::aborted_by_client`] reaches `n` (true) or `timeout` passes
+    /// (false). A hang-up is noticed asynchronously, so poll rather than read once.
+    pub async fn wait_for_aborts(&self, n: usize, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        loop {
+            if self.aborted_by_client() >= n {
+                return true;
+            }
+            if Instant::now() >= end {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+impl Drop for FakeLlm {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl fmt::Debug for FakeLlm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeLlm")
+            .field("kind", &self.state.kind)
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,7 @@
+//! The fakes speak each provider's wire format, checked with a plain HTTP client.
+
+mod anthropic;
+mod helpers;
+mod openai;
+mod transport;
+mod xai;

@@ -1,0 +1,57 @@
+//! The served spec is the committed one.
+
+use crate::helpers::spawn_app;
+
+fn committed() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
+        .expect("openapi.yaml")
+}
+
+#[tokio::test]
+async fn served_yaml_equals_the_committed_file_byte_for_byte() {
+    let app = spawn_app().await;
+    let served = app
+        .client
+        .get(app.url("/openapi.yaml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    assert!(
+        served.text().await.unwrap() == committed(),
+        "GET /openapi.yaml differs from openapi.yaml: run `UPDATE_OPENAPI=1 cargo test -p sybil-http --test openapi_spec`"
+    );
+}
+
+#[tokio::test]
+async fn json_spec_and_docs_are_served() {
+    let app = spawn_app().await;
+    let (status, spec) = app.get_json("/openapi.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(spec["info"]["title"], "Sybil API");
+    assert!(spec["paths"]["/v1/chats/{chatId}/messages"]["post"]["responses"]["201"].is_object());
+    let docs = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+}
+
+#[tokio::test]
+async fn every_operation_documents_its_error_body() {
+    let app = spawn_app().await;
+    let (_, spec) = app.get_json("/openapi.json").await;
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        if path == "/health" || path == "/v1/auth/session" {
+            continue;
+        }
+        for (method, op) in ops.as_object().unwrap() {
+            for status in ["400", "401", "500", "503"] {
+                let schema = &op["responses"][status]["content"]["application/json; charset=utf-8"]
+                    ["schema"];
+                assert_eq!(
+                    schema["$ref"], "#/components/schemas/ErrorBody",
+                    "{method} {path} does not document {status}"
+                );
+            }
+        }
+    }
+}

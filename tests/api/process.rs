@@ -1,0 +1,122 @@
+//! The `sybil` binary itself: subcommands, configuration errors, JSON logs,
+//! graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::helpers::temp_db_path;
+
+fn sybil() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sybil"));
+    // Keep the developer's environment (and any .env) out of the test.
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(std::env::temp_dir());
+    cmd
+}
+
+#[test]
+fn openapi_subcommand_prints_the_committed_spec() {
+    let out = sybil().arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
+    assert!(
+        String::from_utf8(out.stdout).unwrap() == committed,
+        "`sybil openapi` differs from openapi.yaml"
+    );
+
+    let out = sybil()
+        .args(["openapi", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let spec: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(spec["openapi"], "3.0.0");
+
+    let out = sybil()
+        .args(["openapi", "--format", "xml"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn each_bad_variable_is_named_on_its_own_line() {
+    let out = sybil()
+        .env("PORT", "eighty")
+        .env("LOG_FORMAT", "json")
+        .env("DATABASE_URL", "mysql://nope")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not a JSON line: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(stdout.contains("PORT: must be a port number"));
+    assert!(stdout.contains("DATABASE_URL: must start with"));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn migrate_then_serve_with_json_logs_and_stop_cleanly_on_sigterm() {
+    let db = temp_db_path();
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    let status = sybil()
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(db.exists());
+
+    let mut child = sybil()
+        .env("DATABASE_URL", &url)
+        .env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // Every line up to "listening" (migration lines included) is JSON.
+    loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "exited before listening"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON line: {line}"));
+        if json["message"] == "sybil listening" {
+            break;
+        }
+    }
+
+    std::thread::sleep(Duration::from_millis(100));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    for l in rest.lines() {
+        serde_json::from_str::<serde_json::Value>(l)
+            .unwrap_or_else(|_| panic!("not a JSON line: {l}"));
+    }
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.is_empty(), "{stderr}");
+    let _ = std::fs::remove_file(&db);
+}
