@@ -6,6 +6,7 @@ use reqwest::Client;
 use serde_json::Value;
 use sybil::config::Config;
 use sybil::startup::Application;
+use sybil_testkit::{FakeKind, FakeLlm};
 
 pub struct TestApp {
     pub base: String,
@@ -90,5 +91,85 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         base,
         client: Client::new(),
         db_path,
+    }
+}
+
+/// Fake OpenAI, xAI and Anthropic upstreams, with the variables that point
+/// Sybil at them.
+pub struct Fakes {
+    pub openai: FakeLlm,
+    pub xai: FakeLlm,
+    pub anthropic: FakeLlm,
+}
+
+impl Fakes {
+    pub async fn start() -> Fakes {
+        Fakes {
+            openai: FakeLlm::start(FakeKind::OpenAi).await,
+            xai: FakeLlm::start(FakeKind::Xai).await,
+            anthropic: FakeLlm::start(FakeKind::Anthropic).await,
+        }
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut vars = Vec::new();
+        for (prefix, fake) in [("OPENAI", &self.openai), ("XAI", &self.xai), ("ANTHROPIC", &self.anthropic)] {
+            vars.push((format!("{prefix}_API_KEY"), fake.api_key()));
+            vars.push((format!("{prefix}_BASE_URL"), fake.base_url()));
+        }
+        vars.push(("UPSTREAM_TIMEOUT_MS".into(), "3000".into()));
+        vars
+    }
+}
+
+/// A server wired to fresh fakes of all three providers.
+pub async fn spawn_with_fakes() -> (TestApp, Fakes) {
+    let fakes = Fakes::start().await;
+    let env = fakes.env();
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    (spawn_app_with(&vars).await, fakes)
+}
+
+/// One `llm_calls` row, read behind the server's back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRow {
+    pub provider: String,
+    pub model: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub tool_rounds: i32,
+    pub total_tokens: Option<i64>,
+    pub upstream_request_id: Option<String>,
+    pub has_chat: bool,
+}
+
+impl TestApp {
+    pub async fn llm_calls(&self) -> Vec<CallRow> {
+        use sea_orm::{ConnectionTrait, Database, Statement};
+        let url = format!("sqlite://{}?mode=rw", self.db_path.display());
+        let db = Database::connect(url.as_str()).await.expect("raw connection");
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT provider, model, status, error, tool_rounds, total_tokens, upstream_request_id, \
+                 chat_id IS NOT NULL AS has_chat FROM llm_calls ORDER BY created_at, rowid",
+            ))
+            .await
+            .expect("llm_calls");
+        let calls = rows
+            .iter()
+            .map(|r| CallRow {
+                provider: r.try_get("", "provider").unwrap(),
+                model: r.try_get("", "model").unwrap(),
+                status: r.try_get("", "status").unwrap(),
+                error: r.try_get("", "error").unwrap(),
+                tool_rounds: r.try_get("", "tool_rounds").unwrap(),
+                total_tokens: r.try_get("", "total_tokens").unwrap(),
+                upstream_request_id: r.try_get("", "upstream_request_id").unwrap(),
+                has_chat: r.try_get::<i32>("", "has_chat").unwrap() == 1,
+            })
+            .collect();
+        let _ = db.close().await;
+        calls
     }
 }

@@ -2,6 +2,7 @@
 //! One test binary, so everything links once.
 
 mod chats;
+mod completions;
 mod helpers;
 mod openapi;
 mod process;
