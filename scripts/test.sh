@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite. Makes sure what the tests need is running first:
-# PostgreSQL (the storage suite runs on it as well as on SQLite).
+# PostgreSQL (the storage suite runs on it as well as on SQLite) and an
+# OpenSSH server (the devbox tool tests start their own sshd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +25,9 @@ ensure_postgres() {
 }
 
 ensure_postgres
+# The SSH tool tests run against a real sshd started by the tests.
+if ! bash scripts/ensure-sshd.sh; then
+  [ "${CI:-}" = "true" ] && exit 1
+  echo "note: no sshd could be installed; the SSH tests will be skipped (they fail under CI=true)"
+fi
 cargo test --workspace --all-targets "$@"

@@ -1,11 +1,17 @@
 //! Configuration from the environment: every variable checked at startup,
 //! each invalid one reported on its own line naming it.
 
+mod reader;
+
 use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use sybil_domain::Secret;
+use sybil_domain::tool_loop::DEFAULT_MAX_TOOL_ROUNDS;
+use sybil_ssh::SshSettings;
+
+use self::reader::Reader;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/sybil.db?mode=rwc";
 
@@ -24,6 +30,24 @@ pub struct ProviderConfig {
     pub fallback_models: Option<Vec<String>>,
 }
 
+/// The engine behind the `web_search` tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchEngine {
+    Exa,
+    Searxng { base_url: String },
+}
+
+/// The devbox tools over SSH.
+#[derive(Debug, Clone)]
+pub struct DevboxConfig {
+    pub ssh: SshSettings,
+    pub workdir: String,
+    /// `Some(timeout)` when `CHAT_CODEX_TOOL_ENABLED`.
+    pub codex: Option<Duration>,
+    /// `Some(timeout)` when `CHAT_SHELL_TOOL_ENABLED`.
+    pub shell: Option<Duration>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub host: IpAddr,
@@ -38,6 +62,12 @@ pub struct Config {
     pub xai: ProviderConfig,
     /// `UPSTREAM_TIMEOUT_MS`: each upstream HTTP call.
     pub upstream_timeout: Duration,
+    pub exa_api_key: Option<Secret>,
+    pub exa_base_url: String,
+    pub web_search: SearchEngine,
+    pub max_tool_rounds: u32,
+    pub fetch_allow_private_networks: bool,
+    pub devbox: Option<DevboxConfig>,
 }
 
 /// Every problem found, one line each.
@@ -59,88 +89,112 @@ impl Config {
     }
 
     /// Reads variables through `lookup`, so tests pass a map instead of
-    /// mutating the process environment. Empty values count as unset.
+    /// mutating the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigErrors> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let mut errors = Vec::new();
-        let mut parse = |name: &str, default: &str, rule: &str, ok: &dyn Fn(&str) -> bool| {
-            let value = get(name).unwrap_or_else(|| default.to_string());
-            if ok(value.trim()) {
-                value.trim().to_string()
-            } else {
-                errors.push(format!("{name}: {rule} (got {value:?})"));
-                default.to_string()
-            }
-        };
-        let host = parse("HOST", "127.0.0.1", "must be an IP address", &|v| {
-            v.parse::<IpAddr>().is_ok()
-        });
-        let port = parse(
-            "PORT",
-            "8787",
-            "must be a port number from 0 to 65535",
-            &|v| v.parse::<u16>().is_ok(),
+        let mut r = Reader::new(&lookup);
+        let host = r.parse(
+            "HOST",
+            IpAddr::from([127, 0, 0, 1]),
+            "must be an IP address",
+            |v| v.parse().ok(),
         );
-        let log_format = parse("LOG_FORMAT", "text", "must be text or json", &|v| {
-            matches!(v, "text" | "json")
-        });
-        let database_url = parse(
-            "DATABASE_URL",
-            DEFAULT_DATABASE_URL,
-            "must start with sqlite: or postgres:// (or postgresql://)",
-            &|v| {
-                v.starts_with("sqlite:")
-                    || v.starts_with("postgres://")
-                    || v.starts_with("postgresql://")
+        let port = r.parse(
+            "PORT",
+            8787u16,
+            "must be a port number from 0 to 65535",
+            |v| v.parse().ok(),
+        );
+        let log_format = r.parse(
+            "LOG_FORMAT",
+            LogFormat::Text,
+            "must be text or json",
+            |v| match v {
+                "text" => Some(LogFormat::Text),
+                "json" => Some(LogFormat::Json),
+                _ => None,
             },
         );
-        let timeout = parse(
-            "UPSTREAM_TIMEOUT_MS",
-            "120000",
-            "must be a positive integer",
-            &|v| v.parse::<u64>().is_ok_and(|n| n > 0),
+        let database_url = r.parse(
+            "DATABASE_URL",
+            DEFAULT_DATABASE_URL.to_string(),
+            "must start with sqlite: or postgres:// (or postgresql://)",
+            |v| {
+                (v.starts_with("sqlite:")
+                    || v.starts_with("postgres://")
+                    || v.starts_with("postgresql://"))
+                .then(|| v.to_string())
+            },
         );
-        let mut base_url = |name: &str, default: &str| {
-            parse(name, default, "must be an http:// or https:// URL", &|v| {
-                v.starts_with("http://") || v.starts_with("https://")
-            })
-            .trim_end_matches('/')
-            .to_string()
+        let upstream_timeout = Duration::from_millis(r.positive("UPSTREAM_TIMEOUT_MS", 120_000));
+        let mut provider = |key: &str, url: &str, default_url: &str, models: &str| ProviderConfig {
+            api_key: r.get(key).map(Secret::new),
+            base_url: r.url(url, default_url),
+            fallback_models: r.list(models),
         };
-        let openai_url = base_url("OPENAI_BASE_URL", "https://api.openai.com/v1");
-        let anthropic_url = base_url("ANTHROPIC_BASE_URL", "https://api.anthropic.com");
-        let xai_url = base_url("XAI_BASE_URL", "https://api.x.ai/v1");
-        if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+        let openai = provider(
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            "https://api.openai.com/v1",
+            "OPENAI_MODELS",
+        );
+        let anthropic = provider(
+            "ANTHROPIC_API_KEY",
+            "ANTHROPIC_BASE_URL",
+            "https://api.anthropic.com",
+            "ANTHROPIC_MODELS",
+        );
+        let xai = provider(
+            "XAI_API_KEY",
+            "XAI_BASE_URL",
+            "https://api.x.ai/v1",
+            "XAI_MODELS",
+        );
+        let exa_base_url = r.url("EXA_BASE_URL", "https://api.exa.ai");
+        let web_search = match r.get("CHAT_WEB_SEARCH_ENGINE").as_deref() {
+            None | Some("exa") => SearchEngine::Exa,
+            Some("searxng") => match r.get("SEARXNG_BASE_URL") {
+                Some(_) => SearchEngine::Searxng {
+                    base_url: r.url("SEARXNG_BASE_URL", ""),
+                },
+                None => {
+                    r.errors.push(
+                        "SEARXNG_BASE_URL: required when CHAT_WEB_SEARCH_ENGINE=searxng".into(),
+                    );
+                    SearchEngine::Exa
+                }
+            },
+            Some(other) => {
+                r.errors.push(format!(
+                    "CHAT_WEB_SEARCH_ENGINE: must be exa or searxng (got {other:?})"
+                ));
+                SearchEngine::Exa
+            }
+        };
+        let max_tool_rounds = r.positive("CHAT_MAX_TOOL_ROUNDS", DEFAULT_MAX_TOOL_ROUNDS.into());
+        let fetch_allow_private_networks = r.flag("FETCH_ALLOW_PRIVATE_NETWORKS", false);
+        let devbox = devbox(&mut r, &lookup);
+        if !r.errors.is_empty() {
+            return Err(ConfigErrors(r.errors));
         }
-        let provider = |key: &str, models: &str, base_url: String| ProviderConfig {
-            api_key: get(key).map(|k| Secret::new(k.trim())),
-            base_url,
-            fallback_models: get(models).map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|m| !m.is_empty())
-                    .map(String::from)
-                    .collect()
-            }),
-        };
         Ok(Config {
-            host: host.parse().unwrap_or(IpAddr::from([127, 0, 0, 1])),
-            port: port.parse().unwrap_or(8787),
+            host,
+            port,
             database_url,
             admin_token: lookup("ADMIN_TOKEN")
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
-            log_format: if log_format == "json" {
-                LogFormat::Json
-            } else {
-                LogFormat::Text
-            },
-            log_filter: get("RUST_LOG").unwrap_or_else(|| "info".into()),
-            openai: provider("OPENAI_API_KEY", "OPENAI_MODELS", openai_url),
-            anthropic: provider("ANTHROPIC_API_KEY", "ANTHROPIC_MODELS", anthropic_url),
-            xai: provider("XAI_API_KEY", "XAI_MODELS", xai_url),
-            upstream_timeout: Duration::from_millis(timeout.parse().unwrap_or(120_000)),
+            log_format,
+            log_filter: r.get("RUST_LOG").unwrap_or_else(|| "info".into()),
+            openai,
+            anthropic,
+            xai,
+            upstream_timeout,
+            exa_api_key: r.get("EXA_API_KEY").map(Secret::new),
+            exa_base_url,
+            web_search,
+            max_tool_rounds: u32::try_from(max_tool_rounds).unwrap_or(u32::MAX),
+            fetch_allow_private_networks,
+            devbox,
         })
     }
 
@@ -154,106 +208,37 @@ impl Config {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+/// The devbox tools: enabled flags, timeouts, working folder and the SSH
+/// settings (an enabled tool without a host or key is an error per variable).
+fn devbox(r: &mut Reader, lookup: &dyn Fn(&str) -> Option<String>) -> Option<DevboxConfig> {
+    let codex_on = r.flag("CHAT_CODEX_TOOL_ENABLED", false);
+    let shell_on = r.flag("CHAT_SHELL_TOOL_ENABLED", false);
+    let codex_timeout = Duration::from_millis(r.positive("CHAT_CODEX_EXEC_TIMEOUT_MS", 600_000));
+    let shell_timeout = Duration::from_millis(r.positive("CHAT_SHELL_EXEC_TIMEOUT_MS", 120_000));
+    let workdir = r
+        .get("CHAT_CODEX_REMOTE_WORKDIR")
+        .unwrap_or_else(|| "/workspace/sybil-codex".into());
+    let mut enabled = Vec::new();
+    if codex_on {
+        enabled.push("CHAT_CODEX_TOOL_ENABLED");
     }
-
-    #[test]
-    fn defaults_need_no_variables() {
-        let c = load(&[]).unwrap();
-        assert_eq!(c.host.to_string(), "127.0.0.1");
-        assert_eq!(c.port, 8787);
-        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
-        assert!(c.admin_token.is_none());
-        assert_eq!(c.log_format, LogFormat::Text);
-        assert_eq!(c.log_filter, "info");
+    if shell_on {
+        enabled.push("CHAT_SHELL_TOOL_ENABLED");
     }
-
-    #[test]
-    fn every_bad_variable_gets_its_own_line() {
-        let err = load(&[
-            ("PORT", "80000"),
-            ("HOST", "localhost:1"),
-            ("LOG_FORMAT", "xml"),
-        ])
-        .unwrap_err();
-        assert_eq!(err.0.len(), 3, "{err}");
-        assert!(
-            err.0
-                .iter()
-                .any(|l| l.starts_with("PORT: must be a port number"))
-        );
-        assert!(
-            err.0
-                .iter()
-                .any(|l| l.starts_with("HOST: must be an IP address"))
-        );
-        assert!(
-            err.0
-                .iter()
-                .any(|l| l.starts_with("LOG_FORMAT: must be text or json"))
-        );
-    }
-
-    #[test]
-    fn database_url_must_name_a_supported_backend() {
-        let err = load(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
-        assert!(err.0[0].starts_with("DATABASE_URL:"));
-        let c = load(&[("DATABASE_URL", "postgres://postgres@127.0.0.1/test")]).unwrap();
-        assert!(c.database_url.starts_with("postgres://"));
-    }
-
-    #[test]
-    fn providers_are_configured_by_their_keys() {
-        let c = load(&[
-            ("OPENAI_API_KEY", "sk-1"),
-            ("XAI_BASE_URL", "http://127.0.0.1:9/v1/"),
-            ("ANTHROPIC_MODELS", " claude-a , ,claude-b "),
-            ("UPSTREAM_TIMEOUT_MS", "2500"),
-        ])
-        .unwrap();
-        assert_eq!(c.openai.api_key.as_ref().map(Secret::expose), Some("sk-1"));
-        assert_eq!(c.openai.base_url, "https://api.openai.com/v1");
-        assert!(c.xai.api_key.is_none());
-        assert_eq!(c.xai.base_url, "http://127.0.0.1:9/v1");
-        assert_eq!(c.anthropic.base_url, "https://api.anthropic.com");
-        assert_eq!(
-            c.anthropic.fallback_models,
-            Some(vec!["claude-a".to_string(), "claude-b".to_string()])
-        );
-        assert_eq!(c.openai.fallback_models, None);
-        assert_eq!(c.upstream_timeout, Duration::from_millis(2500));
-        assert!(!format!("{c:?}").contains("sk-1"));
-    }
-
-    #[test]
-    fn bad_upstream_settings_are_named() {
-        let err = load(&[
-            ("UPSTREAM_TIMEOUT_MS", "0"),
-            ("OPENAI_BASE_URL", "api.openai.com"),
-        ])
-        .unwrap_err();
-        assert_eq!(err.0.len(), 2, "{err}");
-        assert!(err.0[0].starts_with("UPSTREAM_TIMEOUT_MS: must be a positive integer"));
-        assert!(err.0[1].starts_with("OPENAI_BASE_URL: must be an http:// or https:// URL"));
-    }
-
-    #[test]
-    fn admin_token_is_kept_secret() {
-        let c = load(&[("ADMIN_TOKEN", "s3cret"), ("LOG_FORMAT", "json")]).unwrap();
-        assert_eq!(c.admin_token.as_ref().map(Secret::expose), Some("s3cret"));
-        assert!(!format!("{c:?}").contains("s3cret"));
-        assert_eq!(c.log_format, LogFormat::Json);
-        assert!(load(&[("ADMIN_TOKEN", "")]).unwrap().admin_token.is_none());
+    match sybil_ssh::settings_from_env(lookup, &enabled) {
+        Ok(Some(ssh)) => Some(DevboxConfig {
+            ssh,
+            workdir,
+            codex: codex_on.then_some(codex_timeout),
+            shell: shell_on.then_some(shell_timeout),
+        }),
+        Ok(None) => None,
+        Err(errors) => {
+            r.errors.extend(errors);
+            None
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,8 +15,14 @@ use sybil_domain::Provider;
 use sybil_llm::{AnthropicProvider, OpenAiProvider, ProviderSettings, XaiProvider};
 use sybil_ports::outbound::{Clock, IdGenerator, LlmProvider};
 
-use crate::config::{Config, ProviderConfig};
-use crate::usecases::{ChatService, CompletionService, ModelCatalog, Providers};
+use sybil_ports::outbound::{ExaApi, WebSearch};
+use sybil_ssh::Ssh2Shell;
+use sybil_web::{ExaClient, ExaSettings, FetchSettings, HttpPageFetcher, SearxngClient};
+
+use crate::config::{Config, ProviderConfig, SearchEngine};
+use crate::usecases::completions::CompletionDeps;
+use crate::usecases::tools::{Devbox, ToolRunner};
+use crate::usecases::{ChatService, CompletionService, ModelCatalog, Providers, SearchService};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -46,6 +52,46 @@ fn providers(config: &Config) -> anyhow::Result<Providers> {
     Ok(Providers::new(list))
 }
 
+/// The tools: web search by the configured engine, page fetch, and the
+/// devbox over SSH when enabled.
+fn tools(config: &Config, exa: Option<Arc<ExaClient>>) -> anyhow::Result<ToolRunner> {
+    let web_search: Option<Arc<dyn WebSearch>> = match &config.web_search {
+        SearchEngine::Exa => exa.map(|client| client as Arc<dyn WebSearch>),
+        SearchEngine::Searxng { base_url } => Some(Arc::new(SearxngClient::new(
+            base_url,
+            config.upstream_timeout,
+        )?)),
+    };
+    let fetcher = HttpPageFetcher::new(FetchSettings {
+        allow_private_networks: config.fetch_allow_private_networks,
+        ..FetchSettings::default()
+    })?;
+    let devbox = config.devbox.as_ref().map(|d| Devbox {
+        shell: Arc::new(Ssh2Shell::new(d.ssh.clone())),
+        workdir: d.workdir.clone(),
+        codex: d.codex,
+        shell_exec: d.shell,
+    });
+    Ok(ToolRunner {
+        web_search,
+        fetcher: Arc::new(fetcher),
+        devbox,
+    })
+}
+
+/// The Exa client, when `EXA_API_KEY` is set.
+fn exa(config: &Config) -> anyhow::Result<Option<Arc<ExaClient>>> {
+    let Some(api_key) = config.exa_api_key.clone() else {
+        return Ok(None);
+    };
+    let client = ExaClient::new(ExaSettings {
+        api_key,
+        base_url: config.exa_base_url.clone(),
+        timeout: config.upstream_timeout,
+    })?;
+    Ok(Some(Arc::new(client)))
+}
+
 /// Wires the use cases over the adapters. Returns the model catalogue too,
 /// so the server can start its background refresh.
 fn services(
@@ -64,25 +110,33 @@ fn services(
         .fallback_models
         .clone()
     };
+    let exa = exa(config)?;
     let models = Arc::new(ModelCatalog::new(
         &providers,
         fallback,
         clock.clone(),
         config.upstream_timeout,
     ));
+    let completions = CompletionService::new(CompletionDeps {
+        chats: storage.clone(),
+        calls: storage.clone(),
+        providers,
+        clock: clock.clone(),
+        ids: ids.clone(),
+        tools: tools(config, exa.clone())?,
+        max_tool_rounds: config.max_tool_rounds,
+    });
+    let searches = SearchService {
+        searches: storage.clone(),
+        chats: storage.clone(),
+        exa: exa.map(|client| client as Arc<dyn ExaApi>),
+        clock: clock.clone(),
+        ids: ids.clone(),
+    };
     let services = Services {
-        chats: Arc::new(ChatService::new(
-            storage.clone(),
-            clock.clone(),
-            ids.clone(),
-        )),
-        completions: Arc::new(CompletionService::new(
-            storage.clone(),
-            storage,
-            providers,
-            clock,
-            ids,
-        )),
+        searches: Arc::new(searches),
+        chats: Arc::new(ChatService::new(storage, clock, ids)),
+        completions: Arc::new(completions),
         models: models.clone(),
     };
     Ok((services, models))

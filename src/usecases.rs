@@ -5,8 +5,11 @@ pub mod completions;
 pub mod models;
 mod prompt;
 pub mod providers;
+pub mod searches;
+pub mod tools;
 
 pub use chats::ChatService;
 pub use completions::CompletionService;
 pub use models::ModelCatalog;
 pub use providers::Providers;
+pub use searches::SearchService;

@@ -5,14 +5,17 @@
 pub mod attachment;
 pub mod chat;
 pub mod completion;
+pub mod devbox;
 pub mod history;
 pub mod llm_call;
 pub mod message;
 pub mod provider;
 pub mod role;
+pub mod search;
 pub mod secret;
 pub mod time;
 pub mod title;
+pub mod tool_loop;
 pub mod usage;
 
 pub use attachment::{Attachment, AttachmentError, AttachmentInput};

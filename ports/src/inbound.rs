@@ -3,7 +3,12 @@
 pub mod chats;
 pub mod completions;
 pub mod models;
+pub mod searches;
 
 pub use chats::{ChatError, ChatUseCases, CreateChat};
-pub use completions::{CompletionCommand, CompletionError, CompletionOutcome, CompletionUseCases};
+pub use completions::{
+    CompletionCommand, CompletionError, CompletionEvent, CompletionOutcome, CompletionUseCases,
+    ToolCallEvent,
+};
 pub use models::{ModelList, ModelUseCases};
+pub use searches::{RunSearch, SearchError, SearchUseCases};

@@ -2,11 +2,18 @@
 
 pub mod clock;
 pub mod llm;
+pub mod searches;
 pub mod storage;
+pub mod tools;
 
 pub use clock::{Clock, IdGenerator};
 pub use llm::{
     LlmError, LlmFailure, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent, PromptMessage,
     PromptRole, ToolCall, ToolRound, ToolSpec, Usage,
 };
+pub use searches::SearchRepository;
 pub use storage::{CallLog, ChatRepository, ChatWithMessages, StorageError};
+pub use tools::{
+    ExaAnswerResponse, ExaApi, ExaSearchRequest, ExaSearchResponse, ExecOutput, FetchedPage,
+    PageFetcher, RemoteShell, SearchHit, ToolError, WebSearch,
+};

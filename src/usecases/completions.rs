@@ -1,59 +1,67 @@
-//! Completions: validation, history persistence, the provider call and the
-//! `LlmCall` record.
+//! Completions: validation, history persistence, then the engine (model
+//! calls and the tool loop), whole or streamed; and title suggestion.
+
+mod engine;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use sybil_domain::completion::{SYSTEM_INSTRUCTION, TITLE_MODEL, check_completion};
 use sybil_domain::history::messages_to_store;
 use sybil_domain::message::{ValidMessage, validate_message};
 use sybil_domain::title::title_from_answer;
-use sybil_domain::{CallStatus, Chat, LlmCall, Message, ModelChoice, Provider, Role, Usage};
+use sybil_domain::{CallStatus, Chat, LlmCall, Message, ModelChoice, Provider, Role};
 use sybil_ports::inbound::{
-    CompletionCommand, CompletionError, CompletionOutcome, CompletionUseCases,
+    CompletionCommand, CompletionError, CompletionEvent, CompletionOutcome, CompletionUseCases,
 };
 use sybil_ports::outbound::{
-    CallLog, ChatRepository, Clock, IdGenerator, LlmError, LlmRequest, LlmResponse, PromptMessage,
-    PromptRole,
+    CallLog, ChatRepository, Clock, IdGenerator, LlmRequest, PromptMessage, PromptRole,
 };
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use self::engine::{Engine, Prepared};
 use super::prompt::to_prompt;
 use super::providers::Providers;
+use super::tools::ToolRunner;
+
+/// Events a streamed completion may hold unread: a slow client slows the
+/// upstream read instead of growing a buffer.
+const STREAM_BUFFER: usize = 16;
 
 /// Implements `CompletionUseCases`.
 pub struct CompletionService {
-    chats: Arc<dyn ChatRepository>,
-    calls: Arc<dyn CallLog>,
+    engine: Arc<Engine>,
     providers: Providers,
-    clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdGenerator>,
 }
 
-/// What the caller learns of one provider call, for its `LlmCall` row.
-struct CallReport {
-    chat_id: Option<Uuid>,
-    provider: Provider,
-    model: String,
-    started: Instant,
-    tool_rounds: u32,
+/// The collaborators of `CompletionService`.
+pub struct CompletionDeps {
+    pub chats: Arc<dyn ChatRepository>,
+    pub calls: Arc<dyn CallLog>,
+    pub providers: Providers,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub tools: ToolRunner,
+    /// `CHAT_MAX_TOOL_ROUNDS`.
+    pub max_tool_rounds: u32,
 }
 
 impl CompletionService {
-    pub fn new(
-        chats: Arc<dyn ChatRepository>,
-        calls: Arc<dyn CallLog>,
-        providers: Providers,
-        clock: Arc<dyn Clock>,
-        ids: Arc<dyn IdGenerator>,
-    ) -> Self {
+    pub fn new(deps: CompletionDeps) -> Self {
         CompletionService {
-            chats,
-            calls,
-            providers,
-            clock,
-            ids,
+            engine: Arc::new(Engine {
+                chats: deps.chats,
+                calls: deps.calls,
+                clock: deps.clock,
+                ids: deps.ids,
+                tools: deps.tools,
+                max_rounds: deps.max_tool_rounds,
+            }),
+            providers: deps.providers,
         }
     }
 
@@ -68,7 +76,8 @@ impl CompletionService {
             command.max_tokens,
         )
         .map_err(|e| CompletionError::Invalid(e.to_string()))?;
-        let mut new_attachment_id = || self.ids.new_id().to_string();
+        let ids = &self.engine.ids;
+        let mut new_attachment_id = || ids.new_id().to_string();
         let messages = command
             .messages
             .iter()
@@ -81,78 +90,10 @@ impl CompletionService {
         Ok((messages, max_tokens))
     }
 
-    /// Stores the request's new non-assistant messages and the model use,
-    /// before the provider is called. Unknown chats are `ChatNotFound`.
-    async fn store_new_messages(
-        &self,
-        chat_id: &str,
-        messages: &[ValidMessage],
-        choice: ModelChoice,
-    ) -> Result<Uuid, CompletionError> {
-        let id = Uuid::parse_str(chat_id).map_err(|_| CompletionError::ChatNotFound)?;
-        let stored = self
-            .chats
-            .load_chat(id)
-            .await?
-            .ok_or(CompletionError::ChatNotFound)?;
-        let provided: Vec<(Role, &str)> = messages
-            .iter()
-            .map(|m| (m.role, m.content.as_str()))
-            .collect();
-        let now = self.clock.now();
-        let new: Vec<Message> = messages_to_store(&stored.messages, &provided)
-            .into_iter()
-            .map(|i| messages[i].clone().into_message(self.ids.new_id(), now))
-            .collect();
-        if !self
-            .chats
-            .append_messages(id, &new, Some(choice), now)
-            .await?
-        {
-            return Err(CompletionError::ChatNotFound);
-        }
-        Ok(id)
-    }
-
-    /// Writes the `LlmCall` row. A failure to write it is logged, not
-    /// returned: the client's answer must not depend on the audit row.
-    async fn record(&self, report: &CallReport, outcome: Result<(&LlmResponse, Usage), &LlmError>) {
-        let (status, error, usage, request_id) = match outcome {
-            Ok((response, usage)) => (
-                CallStatus::Ok,
-                None,
-                Some(usage),
-                response.request_id.clone(),
-            ),
-            Err(e) => (CallStatus::Error, Some(e.message.clone()), None, None),
-        };
-        let call = LlmCall {
-            id: self.ids.new_id(),
-            chat_id: report.chat_id,
-            provider: report.provider,
-            model: report.model.clone(),
-            status,
-            error,
-            latency_ms: report.started.elapsed().as_millis() as i64,
-            tool_rounds: report.tool_rounds,
-            usage,
-            upstream_request_id: request_id,
-            created_at: self.clock.now(),
-        };
-        if let Err(e) = self.calls.record_call(&call).await {
-            tracing::error!(error = %e, "could not record the LLM call");
-        }
-    }
-}
-
-#[async_trait]
-impl CompletionUseCases for CompletionService {
-    #[tracing::instrument(skip_all, fields(provider = %command.provider, model = %command.model))]
-    async fn complete(
-        &self,
-        command: CompletionCommand,
-    ) -> Result<CompletionOutcome, CompletionError> {
-        let (messages, max_tokens) = self.validate(&command)?;
+    /// Everything checked before the provider is called, then the request's
+    /// new non-assistant messages and the model use stored.
+    async fn prepare(&self, command: &CompletionCommand) -> Result<Prepared, CompletionError> {
+        let (messages, max_tokens) = self.validate(command)?;
         let provider = self
             .providers
             .get(command.provider)
@@ -168,66 +109,103 @@ impl CompletionUseCases for CompletionService {
             Some(id) => Some(self.store_new_messages(id, &messages, choice).await?),
             None => None,
         };
-        let request = LlmRequest {
-            model: command.model.clone(),
-            instructions: SYSTEM_INSTRUCTION.to_string(),
-            messages: to_prompt(&messages),
-            temperature: command.temperature,
-            max_tokens,
-            tools: Vec::new(),
-            rounds: Vec::new(),
+        // Anthropic runs without server-managed tools.
+        let tools = match command.provider {
+            Provider::Anthropic => Vec::new(),
+            Provider::OpenAi | Provider::Xai => self.engine.tools.specs(),
         };
-        let report = CallReport {
+        Ok(Prepared {
             chat_id,
-            provider: command.provider,
+            provider,
+            provider_name: command.provider,
             model: command.model.clone(),
-            started: Instant::now(),
-            tool_rounds: 0,
-        };
-        let response = match provider.complete(&request).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.record(&report, Err(&e)).await;
-                return Err(e.into());
-            }
-        };
-        let mut message_id = None;
-        if let Some(chat_id) = chat_id {
-            let id = self.ids.new_id();
-            let answer = Message {
-                id,
-                created_at: self.clock.now(),
-                role: Role::Assistant,
-                content: response.text.clone(),
-                name: None,
-                metadata: None,
-            };
-            // The chat may have been deleted meanwhile; then there is nothing to keep.
-            if self
-                .chats
-                .append_messages(chat_id, &[answer], None, self.clock.now())
-                .await?
-            {
-                message_id = Some(id);
-            }
-        }
-        self.record(&report, Ok((&response, response.usage))).await;
-        Ok(CompletionOutcome {
-            chat_id,
-            provider: command.provider,
-            model: command.model,
-            content: response.text,
-            message_id,
-            usage: response.usage,
-            raw: response.raw,
+            request: LlmRequest {
+                model: command.model.clone(),
+                instructions: SYSTEM_INSTRUCTION.to_string(),
+                messages: to_prompt(&messages),
+                temperature: command.temperature,
+                max_tokens,
+                tools,
+                rounds: Vec::new(),
+            },
         })
+    }
+
+    async fn store_new_messages(
+        &self,
+        chat_id: &str,
+        messages: &[ValidMessage],
+        choice: ModelChoice,
+    ) -> Result<Uuid, CompletionError> {
+        let id = Uuid::parse_str(chat_id).map_err(|_| CompletionError::ChatNotFound)?;
+        let chats = &self.engine.chats;
+        let stored = chats
+            .load_chat(id)
+            .await?
+            .ok_or(CompletionError::ChatNotFound)?;
+        let provided: Vec<(Role, &str)> = messages
+            .iter()
+            .map(|m| (m.role, m.content.as_str()))
+            .collect();
+        let now = self.engine.clock.now();
+        let new: Vec<Message> = messages_to_store(&stored.messages, &provided)
+            .into_iter()
+            .map(|i| {
+                messages[i]
+                    .clone()
+                    .into_message(self.engine.ids.new_id(), now)
+            })
+            .collect();
+        if !chats.append_messages(id, &new, Some(choice), now).await? {
+            return Err(CompletionError::ChatNotFound);
+        }
+        Ok(id)
+    }
+}
+
+#[async_trait]
+impl CompletionUseCases for CompletionService {
+    #[tracing::instrument(skip_all, fields(provider = %command.provider, model = %command.model))]
+    async fn complete(
+        &self,
+        command: CompletionCommand,
+    ) -> Result<CompletionOutcome, CompletionError> {
+        let prepared = self.prepare(&command).await?;
+        self.engine.run(prepared, None).await
+    }
+
+    #[tracing::instrument(skip_all, fields(provider = %command.provider, model = %command.model))]
+    async fn stream(
+        &self,
+        command: CompletionCommand,
+    ) -> Result<BoxStream<'static, CompletionEvent>, CompletionError> {
+        let prepared = self.prepare(&command).await?;
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        let meta = CompletionEvent::Meta {
+            chat_id: prepared.chat_id,
+            provider: prepared.provider_name,
+            model: prepared.model.clone(),
+        };
+        // The channel is empty, so this cannot wait.
+        let _ = tx.try_send(meta);
+        let engine = self.engine.clone();
+        let span = tracing::Span::current();
+        // A task of its own: what it stores must be stored even when the
+        // client is gone.
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let _ = engine.run(prepared, Some(&tx)).await;
+            },
+            span,
+        ));
+        Ok(tokio_stream_from(rx))
     }
 
     #[tracing::instrument(skip(self, content))]
     async fn suggest_title(&self, chat_id: &str, content: &str) -> Result<Chat, CompletionError> {
         let id = Uuid::parse_str(chat_id).map_err(|_| CompletionError::ChatNotFound)?;
-        let chat = self
-            .chats
+        let chats = &self.engine.chats;
+        let chat = chats
             .load_chat(id)
             .await?
             .ok_or(CompletionError::ChatNotFound)?
@@ -260,30 +238,48 @@ impl CompletionUseCases for CompletionService {
             tools: Vec::new(),
             rounds: Vec::new(),
         };
-        let report = CallReport {
-            chat_id: Some(id),
-            provider: Provider::OpenAi,
-            model: TITLE_MODEL.to_string(),
-            started: Instant::now(),
-            tool_rounds: 0,
+        let started = Instant::now();
+        let result = provider.complete(&request).await;
+        let (status, error, usage, request_id) = match &result {
+            Ok(r) => (CallStatus::Ok, None, Some(r.usage), r.request_id.clone()),
+            Err(e) => (CallStatus::Error, Some(e.message.clone()), None, None),
         };
-        let response = match provider.complete(&request).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.record(&report, Err(&e)).await;
-                return Err(e.into());
-            }
-        };
-        self.record(&report, Ok((&response, response.usage))).await;
+        self.engine
+            .record(LlmCall {
+                id: self.engine.ids.new_id(),
+                chat_id: Some(id),
+                provider: Provider::OpenAi,
+                model: TITLE_MODEL.to_string(),
+                status,
+                error,
+                latency_ms: started.elapsed().as_millis() as i64,
+                tool_rounds: 0,
+                usage,
+                upstream_request_id: request_id,
+                created_at: self.engine.clock.now(),
+            })
+            .await;
+        let response = result?;
         // A model that answers nothing usable still leaves the chat titled,
         // from the user's own words.
         let title = title_from_answer(&response.text).or_else(|| title_from_answer(content));
-        self.chats
-            .rename_chat(id, title, self.clock.now())
+        chats
+            .rename_chat(id, title, self.engine.clock.now())
             .await?
             .ok_or(CompletionError::ChatNotFound)
     }
 }
 
+/// The receiving end of the event channel as a stream; dropping it closes
+/// the channel, which the engine notices at once.
+fn tokio_stream_from(
+    mut rx: mpsc::Receiver<CompletionEvent>,
+) -> BoxStream<'static, CompletionEvent> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
+}
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod loop_tests;

@@ -113,7 +113,11 @@ impl Fakes {
 
     pub fn env(&self) -> Vec<(String, String)> {
         let mut vars = Vec::new();
-        for (prefix, fake) in [("OPENAI", &self.openai), ("XAI", &self.xai), ("ANTHROPIC", &self.anthropic)] {
+        for (prefix, fake) in [
+            ("OPENAI", &self.openai),
+            ("XAI", &self.xai),
+            ("ANTHROPIC", &self.anthropic),
+        ] {
             vars.push((format!("{prefix}_API_KEY"), fake.api_key()));
             vars.push((format!("{prefix}_BASE_URL"), fake.base_url()));
         }
@@ -147,7 +151,9 @@ impl TestApp {
     pub async fn llm_calls(&self) -> Vec<CallRow> {
         use sea_orm::{ConnectionTrait, Database, Statement};
         let url = format!("sqlite://{}?mode=rw", self.db_path.display());
-        let db = Database::connect(url.as_str()).await.expect("raw connection");
+        let db = Database::connect(url.as_str())
+            .await
+            .expect("raw connection");
         let rows = db
             .query_all_raw(Statement::from_string(
                 db.get_database_backend(),

@@ -6,3 +6,4 @@ mod completions;
 mod helpers;
 mod openapi;
 mod process;
+mod streaming;

@@ -4,12 +4,16 @@
 mod chats;
 mod completions;
 mod health;
+mod searches;
 mod session;
+mod stream;
 
 pub use chats::ChatsApi;
 pub use completions::CompletionsApi;
 pub use health::HealthApi;
+pub use searches::SearchesApi;
 pub use session::SessionApi;
+pub use stream::StreamApi;
 
 use poem_openapi::Tags;
 
@@ -25,4 +29,6 @@ pub enum ApiTags {
     Completions,
     /// The providers' models.
     Models,
+    /// Exa searches and answers.
+    Searches,
 }

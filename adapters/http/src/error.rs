@@ -3,7 +3,7 @@
 
 use poem::http::StatusCode;
 use poem_openapi::{ApiResponse, Object, payload::Json};
-use sybil_ports::inbound::{ChatError, CompletionError};
+use sybil_ports::inbound::{ChatError, CompletionError, SearchError};
 use sybil_ports::outbound::StorageError;
 
 /// The body of every error response.
@@ -95,12 +95,23 @@ impl From<CompletionError> for ApiError {
             e @ CompletionError::Unconfigured { .. } => ApiError::BadRequest(body(e.to_string())),
             CompletionError::Upstream(e) => {
                 tracing::warn!(provider = %e.provider, failure = ?e.failure, message = %e.message, "upstream failure");
-                ApiError::BadGateway(body(format!(
-                    "{} upstream error: {}",
-                    e.provider, e.message
-                )))
+                ApiError::BadGateway(body(e.client_message()))
             }
             CompletionError::Storage(e) => e.into(),
+            // Only a streamed completion stops this way, and it has no JSON answer.
+            CompletionError::Stopped => ApiError::Internal(body("the completion was stopped")),
+        }
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(err: SearchError) -> Self {
+        match err {
+            SearchError::NotFound => ApiError::NotFound(body("search not found")),
+            SearchError::Invalid(message) => ApiError::BadRequest(body(message)),
+            e @ SearchError::Unconfigured => ApiError::BadRequest(body(e.to_string())),
+            e @ SearchError::Upstream { .. } => ApiError::BadGateway(body(e.to_string())),
+            SearchError::Storage(e) => e.into(),
         }
     }
 }

@@ -8,6 +8,7 @@ mod body;
 mod dto;
 mod error;
 mod middleware;
+mod sse;
 mod time;
 
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::OpenApiService;
 use sybil_domain::Secret;
-use sybil_ports::inbound::{ChatUseCases, CompletionUseCases, ModelUseCases};
+use sybil_ports::inbound::{ChatUseCases, CompletionUseCases, ModelUseCases, SearchUseCases};
 
 pub use body::MAX_BODY_BYTES;
 
@@ -25,6 +26,7 @@ pub struct Services {
     pub chats: Arc<dyn ChatUseCases>,
     pub completions: Arc<dyn CompletionUseCases>,
     pub models: Arc<dyn ModelUseCases>,
+    pub searches: Arc<dyn SearchUseCases>,
 }
 
 /// Who may call `/v1/*`: everyone (open mode) or bearers of the admin token.
@@ -39,6 +41,8 @@ pub type ApiService = OpenApiService<
         api::SessionApi,
         api::ChatsApi,
         api::CompletionsApi,
+        api::StreamApi,
+        api::SearchesApi,
     ),
     (),
 >;
@@ -52,6 +56,8 @@ pub fn api_service(services: &Services, auth: &AuthConfig) -> ApiService {
             api::SessionApi::new(auth.clone()),
             api::ChatsApi::new(services.chats.clone()),
             api::CompletionsApi::new(services.completions.clone(), services.models.clone()),
+            api::StreamApi::new(services.completions.clone()),
+            api::SearchesApi::new(services.searches.clone()),
         ),
         "Sybil API",
         "1.0.0",

@@ -12,6 +12,7 @@ use sybil_ports::inbound::ChatError;
 use sybil_ports::inbound::chats::MockChatUseCases;
 use sybil_ports::inbound::completions::MockCompletionUseCases;
 use sybil_ports::inbound::models::MockModelUseCases;
+use sybil_ports::inbound::searches::MockSearchUseCases;
 use sybil_ports::outbound::{ChatWithMessages, StorageError};
 use uuid::Uuid;
 
@@ -20,6 +21,7 @@ fn client(mock: MockChatUseCases, token: Option<&str>) -> TestClient<impl poem::
         chats: Arc::new(mock),
         completions: Arc::new(MockCompletionUseCases::new()),
         models: Arc::new(MockModelUseCases::new()),
+        searches: Arc::new(MockSearchUseCases::new()),
     };
     TestClient::new(app(
         services,

@@ -8,6 +8,7 @@ use sybil_http::{AuthConfig, Services, api_service};
 use sybil_ports::inbound::chats::MockChatUseCases;
 use sybil_ports::inbound::completions::MockCompletionUseCases;
 use sybil_ports::inbound::models::MockModelUseCases;
+use sybil_ports::inbound::searches::MockSearchUseCases;
 
 /// The spec is derived from types; no mock is ever called.
 fn mocked_services() -> Services {
@@ -15,6 +16,7 @@ fn mocked_services() -> Services {
         chats: Arc::new(MockChatUseCases::new()),
         completions: Arc::new(MockCompletionUseCases::new()),
         models: Arc::new(MockModelUseCases::new()),
+        searches: Arc::new(MockSearchUseCases::new()),
     }
 }
 

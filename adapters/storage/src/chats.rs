@@ -2,10 +2,7 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 use sybil_domain::{Chat, Message, ModelChoice, Timestamp};
 use sybil_ports::outbound::{ChatRepository, ChatWithMessages, StorageError};
 use uuid::Uuid;
@@ -19,23 +16,6 @@ use crate::mapper;
 const INSERT_CHUNK: usize = 1000;
 
 impl SeaOrmStorage {
-    fn fail(&self, err: DbErr) -> StorageError {
-        self.redactor.map(err)
-    }
-
-    /// A write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock
-    /// is taken up front, where the busy timeout applies, instead of on a
-    /// later statement that could fail at once with SQLITE_BUSY.
-    async fn begin_write(&self) -> Result<DatabaseTransaction, StorageError> {
-        self.db
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| self.fail(e))
-    }
-
     async fn insert_messages(
         &self,
         txn: &DatabaseTransaction,
@@ -50,14 +30,6 @@ impl SeaOrmStorage {
                 .map_err(|e| self.fail(e))?;
         }
         Ok(())
-    }
-
-    async fn rollback(&self, txn: DatabaseTransaction) -> Result<(), StorageError> {
-        txn.rollback().await.map_err(|e| self.fail(e))
-    }
-
-    async fn commit(&self, txn: DatabaseTransaction) -> Result<(), StorageError> {
-        txn.commit().await.map_err(|e| self.fail(e))
     }
 }
 

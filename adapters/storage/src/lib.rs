@@ -6,5 +6,7 @@ mod connect;
 mod entity;
 mod error;
 mod mapper;
+mod searches;
+mod write;
 
 pub use connect::SeaOrmStorage;

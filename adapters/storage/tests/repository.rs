@@ -43,4 +43,6 @@ on_both_backends!(
     ping_answers,
     model_use_sets_last_used_and_initiates_once,
     calls_are_recorded_and_deleted_with_their_chat,
+    searches_round_trip_and_list_newest_first,
+    a_saved_run_replaces_the_last_one_and_goes_with_its_search,
 );

@@ -1,6 +1,7 @@
 //! Completion use cases: `POST /v1/chat-completions` and title suggestion.
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 use serde_json::Value;
 use sybil_domain::{Chat, MessageInput, Provider, Usage};
 use uuid::Uuid;
@@ -34,6 +35,43 @@ pub struct CompletionOutcome {
     pub raw: Value,
 }
 
+/// A tool call that finished, as streamed after its message was stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCallEvent {
+    /// The stored tool message, when the completion has a chat.
+    pub message_id: Option<Uuid>,
+    pub tool_call_id: String,
+    pub name: String,
+    /// The model's arguments as an object.
+    pub arguments: Value,
+    /// `completed` or `failed`.
+    pub status: String,
+    pub output: String,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub round: u32,
+}
+
+/// What a streamed completion yields: `Meta` first, then `Delta` and
+/// `ToolCall` events in order, then exactly one `Done` or `Error`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CompletionEvent {
+    Meta {
+        chat_id: Option<Uuid>,
+        provider: Provider,
+        model: String,
+    },
+    Delta {
+        text: String,
+    },
+    ToolCall(ToolCallEvent),
+    Done(CompletionOutcome),
+    Error {
+        /// Names the provider; keys redacted.
+        message: String,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CompletionError {
     /// The request broke a rule; the text names the field and the rule.
@@ -47,6 +85,9 @@ pub enum CompletionError {
     Upstream(#[from] LlmError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A streamed completion whose client went away; the partial answer was kept.
+    #[error("the client disconnected")]
+    Stopped,
 }
 
 /// Completions over the configured providers.
@@ -65,6 +106,19 @@ pub trait CompletionUseCases: Send + Sync {
         &self,
         command: CompletionCommand,
     ) -> Result<CompletionOutcome, CompletionError>;
+
+    /// Validates and stores like `complete`, then streams the completion
+    /// from the upstream's own stream. Dropping the stream (a client that
+    /// went away) aborts the upstream call and stores the text produced so
+    /// far with `metadata.stopped = true`.
+    ///
+    /// # Errors
+    /// Everything checked before the provider is called, as for `complete`;
+    /// later failures are the stream's final `Error` event.
+    async fn stream(
+        &self,
+        command: CompletionCommand,
+    ) -> Result<BoxStream<'static, CompletionEvent>, CompletionError>;
 
     /// Gives an untitled chat a short title made by OpenAI `gpt-4.1-mini`
     /// from `content`; a chat that has a title is returned unchanged.

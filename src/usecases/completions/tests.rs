@@ -5,7 +5,8 @@ use sybil_domain::{MessageInput, Timestamp};
 use sybil_ports::outbound::clock::{MockClock, MockIdGenerator};
 use sybil_ports::outbound::llm::MockLlmProvider;
 use sybil_ports::outbound::storage::{MockCallLog, MockChatRepository};
-use sybil_ports::outbound::{ChatWithMessages, LlmFailure};
+use sybil_ports::outbound::tools::MockPageFetcher;
+use sybil_ports::outbound::{ChatWithMessages, LlmError, LlmFailure, LlmResponse, Usage};
 
 use super::*;
 
@@ -63,7 +64,19 @@ fn service(
     calls: MockCallLog,
     providers: Providers,
 ) -> CompletionService {
-    CompletionService::new(Arc::new(chats), Arc::new(calls), providers, clock(), ids())
+    CompletionService::new(CompletionDeps {
+        chats: Arc::new(chats),
+        calls: Arc::new(calls),
+        providers,
+        clock: clock(),
+        ids: ids(),
+        tools: ToolRunner {
+            web_search: None,
+            fetcher: Arc::new(MockPageFetcher::new()),
+            devbox: None,
+        },
+        max_tool_rounds: 100,
+    })
 }
 
 fn msg(role: &str, content: &str) -> MessageInput {
@@ -208,7 +221,8 @@ async fn with_a_chat_only_new_messages_are_stored_then_the_answer() {
                     && r.messages[2].content == "more"
                     && r.max_tokens == Some(256)
                     && r.temperature == Some(0.2)
-                    && r.tools.is_empty()
+                    && r.tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>()
+                        == ["web_search", "fetch_url"]
             })
             .times(1)
             .returning(|_| Ok(answer("the answer")));

@@ -3,3 +3,5 @@
 pub(crate) mod chats;
 pub(crate) mod llm_calls;
 pub(crate) mod messages;
+pub(crate) mod search_results;
+pub(crate) mod searches;

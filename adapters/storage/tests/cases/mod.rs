@@ -4,8 +4,10 @@ mod append;
 mod chats;
 mod model_use;
 mod schema;
+mod searches;
 
 pub use append::*;
 pub use chats::*;
 pub use model_use::*;
 pub use schema::*;
+pub use searches::*;

@@ -14,11 +14,21 @@ pub async fn raw(db: &TestDb) -> DatabaseConnection {
 
 /// Rows of `table` whose `chat_id` is `chat_id`.
 pub async fn count_for_chat(db: &TestDb, table: &'static str, chat_id: Uuid) -> i64 {
+    count_rows_where(db, table, "chat_id", chat_id).await
+}
+
+/// Rows of `table` whose `column` is `id`.
+pub async fn count_rows_where(
+    db: &TestDb,
+    table: &'static str,
+    column: &'static str,
+    id: Uuid,
+) -> i64 {
     let conn = raw(db).await;
     let query = Query::select()
         .expr_as(Expr::col(Asterisk).count(), "n")
         .from(table)
-        .and_where(Expr::col("chat_id").eq(chat_id))
+        .and_where(Expr::col(column).eq(id))
         .to_owned();
     let row = conn.query_one(&query).await.expect("count").expect("a row");
     let n = row.try_get::<i64>("", "n").expect("count column");

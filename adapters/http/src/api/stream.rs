@@ -1,0 +1,60 @@
+//! `POST /v1/chat-completions/stream`.
+
+use std::sync::Arc;
+
+use poem_openapi::{ApiResponse, OpenApi};
+use sybil_ports::inbound::{CompletionCommand, CompletionUseCases};
+
+use super::ApiTags;
+use crate::body::JsonBody;
+use crate::dto::completions::CompletionRequest;
+use crate::error::ApiError;
+use crate::sse::{PING_EVERY, SseBody};
+
+pub struct StreamApi {
+    completions: Arc<dyn CompletionUseCases>,
+}
+
+impl StreamApi {
+    pub fn new(completions: Arc<dyn CompletionUseCases>) -> Self {
+        StreamApi { completions }
+    }
+}
+
+#[derive(ApiResponse)]
+enum StreamResponse {
+    /// Server-Sent Events: `meta`, then `delta` and `tool_call` in order,
+    /// then `done` or `error`; `: ping` after 15 s of quiet.
+    #[oai(status = 200)]
+    Events(SseBody),
+}
+
+#[OpenApi]
+impl StreamApi {
+    /// Stream a chat completion
+    ///
+    /// Same body and checks as `POST /v1/chat-completions`; a failure found
+    /// before the provider is called answers JSON. If the client disconnects,
+    /// the upstream call is aborted and the text so far is stored with
+    /// `metadata.stopped = true`.
+    #[oai(
+        path = "/v1/chat-completions/stream",
+        method = "post",
+        tag = "ApiTags::Completions"
+    )]
+    async fn stream(&self, body: JsonBody<CompletionRequest>) -> Result<StreamResponse, ApiError> {
+        let body = body.0;
+        let events = self
+            .completions
+            .stream(CompletionCommand {
+                chat_id: body.chat_id,
+                provider: body.provider.domain(),
+                model: body.model,
+                messages: body.messages.into_iter().map(Into::into).collect(),
+                temperature: body.temperature,
+                max_tokens: body.max_tokens,
+            })
+            .await?;
+        Ok(StreamResponse::Events(SseBody::new(events, PING_EVERY)))
+    }
+}

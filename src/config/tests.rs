@@ -1,0 +1,166 @@
+use std::collections::HashMap;
+
+use super::*;
+
+fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|k| map.get(k).cloned())
+}
+
+#[test]
+fn defaults_need_no_variables() {
+    let c = load(&[]).unwrap();
+    assert_eq!(c.host.to_string(), "127.0.0.1");
+    assert_eq!(c.port, 8787);
+    assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+    assert!(c.admin_token.is_none());
+    assert_eq!(c.log_format, LogFormat::Text);
+    assert_eq!(c.log_filter, "info");
+}
+
+#[test]
+fn every_bad_variable_gets_its_own_line() {
+    let err = load(&[
+        ("PORT", "80000"),
+        ("HOST", "localhost:1"),
+        ("LOG_FORMAT", "xml"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.0.len(), 3, "{err}");
+    assert!(
+        err.0
+            .iter()
+            .any(|l| l.starts_with("PORT: must be a port number"))
+    );
+    assert!(
+        err.0
+            .iter()
+            .any(|l| l.starts_with("HOST: must be an IP address"))
+    );
+    assert!(
+        err.0
+            .iter()
+            .any(|l| l.starts_with("LOG_FORMAT: must be text or json"))
+    );
+}
+
+#[test]
+fn database_url_must_name_a_supported_backend() {
+    let err = load(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+    assert!(err.0[0].starts_with("DATABASE_URL:"));
+    let c = load(&[("DATABASE_URL", "postgres://postgres@127.0.0.1/test")]).unwrap();
+    assert!(c.database_url.starts_with("postgres://"));
+}
+
+#[test]
+fn providers_are_configured_by_their_keys() {
+    let c = load(&[
+        ("OPENAI_API_KEY", "sk-1"),
+        ("XAI_BASE_URL", "http://127.0.0.1:9/v1/"),
+        ("ANTHROPIC_MODELS", " claude-a , ,claude-b "),
+        ("UPSTREAM_TIMEOUT_MS", "2500"),
+    ])
+    .unwrap();
+    assert_eq!(c.openai.api_key.as_ref().map(Secret::expose), Some("sk-1"));
+    assert_eq!(c.openai.base_url, "https://api.openai.com/v1");
+    assert!(c.xai.api_key.is_none());
+    assert_eq!(c.xai.base_url, "http://127.0.0.1:9/v1");
+    assert_eq!(c.anthropic.base_url, "https://api.anthropic.com");
+    assert_eq!(
+        c.anthropic.fallback_models,
+        Some(vec!["claude-a".to_string(), "claude-b".to_string()])
+    );
+    assert_eq!(c.openai.fallback_models, None);
+    assert_eq!(c.upstream_timeout, Duration::from_millis(2500));
+    assert!(!format!("{c:?}").contains("sk-1"));
+}
+
+#[test]
+fn bad_upstream_settings_are_named() {
+    let err = load(&[
+        ("UPSTREAM_TIMEOUT_MS", "0"),
+        ("OPENAI_BASE_URL", "api.openai.com"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.0.len(), 2, "{err}");
+    assert!(err.0[0].starts_with("UPSTREAM_TIMEOUT_MS: must be a positive integer"));
+    assert!(err.0[1].starts_with("OPENAI_BASE_URL: must be an http:// or https:// URL"));
+}
+
+#[test]
+fn admin_token_is_kept_secret() {
+    let c = load(&[("ADMIN_TOKEN", "s3cret"), ("LOG_FORMAT", "json")]).unwrap();
+    assert_eq!(c.admin_token.as_ref().map(Secret::expose), Some("s3cret"));
+    assert!(!format!("{c:?}").contains("s3cret"));
+    assert_eq!(c.log_format, LogFormat::Json);
+    assert!(load(&[("ADMIN_TOKEN", "")]).unwrap().admin_token.is_none());
+}
+
+#[test]
+fn tool_settings_have_their_defaults() {
+    let c = load(&[]).unwrap();
+    assert_eq!(c.max_tool_rounds, 100);
+    assert!(!c.fetch_allow_private_networks);
+    assert_eq!(c.web_search, SearchEngine::Exa);
+    assert_eq!(c.exa_base_url, "https://api.exa.ai");
+    assert!(c.devbox.is_none() && c.exa_api_key.is_none());
+}
+
+#[test]
+fn booleans_counts_and_engines_are_checked() {
+    let err = load(&[
+        ("FETCH_ALLOW_PRIVATE_NETWORKS", "yes"),
+        ("CHAT_MAX_TOOL_ROUNDS", "0"),
+        ("CHAT_WEB_SEARCH_ENGINE", "google"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.0.len(), 3, "{err}");
+    assert!(
+        err.0[0].starts_with("CHAT_WEB_SEARCH_ENGINE: must be exa or searxng"),
+        "{err}"
+    );
+    assert!(
+        err.0[1].starts_with("CHAT_MAX_TOOL_ROUNDS: must be a positive integer"),
+        "{err}"
+    );
+    assert!(
+        err.0[2].starts_with("FETCH_ALLOW_PRIVATE_NETWORKS: must be true, false, 1 or 0"),
+        "{err}"
+    );
+
+    let err = load(&[("CHAT_WEB_SEARCH_ENGINE", "searxng")]).unwrap_err();
+    assert_eq!(
+        err.0,
+        ["SEARXNG_BASE_URL: required when CHAT_WEB_SEARCH_ENGINE=searxng"]
+    );
+    let c = load(&[
+        ("CHAT_WEB_SEARCH_ENGINE", "searxng"),
+        ("SEARXNG_BASE_URL", "http://127.0.0.1:8888/"),
+        ("FETCH_ALLOW_PRIVATE_NETWORKS", "1"),
+    ])
+    .unwrap();
+    assert_eq!(
+        c.web_search,
+        SearchEngine::Searxng {
+            base_url: "http://127.0.0.1:8888".into()
+        }
+    );
+    assert!(c.fetch_allow_private_networks);
+}
+
+#[test]
+fn an_enabled_devbox_tool_needs_a_host_and_a_key() {
+    let err = load(&[("CHAT_SHELL_TOOL_ENABLED", "true")]).unwrap_err();
+    assert!(
+        err.0.iter().any(|l| l.contains("CHAT_CODEX_REMOTE_HOST")),
+        "{err}"
+    );
+    assert!(
+        err.0.iter().any(|l| l.contains("CHAT_CODEX_SSH_KEY_PATH")
+            || l.contains("CHAT_CODEX_SSH_PRIVATE_KEY_B64")),
+        "{err}"
+    );
+}

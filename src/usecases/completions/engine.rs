@@ -1,0 +1,304 @@
+//! The completion engine: model calls, the tool loop, storing tool messages
+//! and the answer, the `LlmCall` row, and the events of a streamed completion.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
+use serde_json::{Value, json};
+use sybil_domain::tool_loop::{Step, limit_message, next_step, tool_message_metadata};
+use sybil_domain::{CallStatus, LlmCall, Message, Provider, Role, Usage};
+use sybil_ports::inbound::{CompletionError, CompletionEvent, CompletionOutcome, ToolCallEvent};
+use sybil_ports::outbound::{
+    CallLog, ChatRepository, Clock, IdGenerator, LlmError, LlmFailure, LlmProvider, LlmRequest,
+    LlmResponse, LlmStreamEvent, ToolCall, ToolRound,
+};
+use tokio::sync::mpsc::Sender;
+use uuid::Uuid;
+
+use crate::usecases::tools::ToolRunner;
+
+/// A validated completion whose new messages are already stored.
+pub struct Prepared {
+    pub chat_id: Option<Uuid>,
+    pub provider: Arc<dyn LlmProvider>,
+    pub provider_name: Provider,
+    pub model: String,
+    pub request: LlmRequest,
+}
+
+/// Why a completion ended without an answer.
+enum Stop {
+    Failed(LlmError),
+    /// The streaming client went away.
+    Disconnected,
+}
+
+pub struct Engine {
+    pub chats: Arc<dyn ChatRepository>,
+    pub calls: Arc<dyn CallLog>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub tools: ToolRunner,
+    pub max_rounds: u32,
+}
+
+/// Resolves when the streaming client is gone; never without a client.
+async fn gone(sink: Option<&Sender<CompletionEvent>>) {
+    match sink {
+        Some(tx) => tx.closed().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends an event; `Err` when the client is gone.
+async fn emit(sink: Option<&Sender<CompletionEvent>>, event: CompletionEvent) -> Result<(), Stop> {
+    match sink {
+        Some(tx) => tx.send(event).await.map_err(|_| Stop::Disconnected),
+        None => Ok(()),
+    }
+}
+
+impl Engine {
+    /// Runs the completion to its end. With a sink the model is streamed and
+    /// every event is sent (the caller sent `Meta`); the last one is `Done`
+    /// or `Error`.
+    pub async fn run(
+        &self,
+        prepared: Prepared,
+        sink: Option<&Sender<CompletionEvent>>,
+    ) -> Result<CompletionOutcome, CompletionError> {
+        let started = Instant::now();
+        let mut request = prepared.request.clone();
+        let mut usage = Usage::default();
+        let mut request_id = None;
+        // Text of the model call in progress, kept if the client leaves.
+        let mut partial = String::new();
+        let tools_on = !request.tools.is_empty();
+        let ended: Result<(String, Value), Stop> = loop {
+            let call = match sink {
+                Some(_) => {
+                    self.call_streaming(&prepared, &request, sink, &mut partial)
+                        .await
+                }
+                None => prepared
+                    .provider
+                    .complete(&request)
+                    .await
+                    .map_err(Stop::Failed),
+            };
+            let response = match call {
+                Ok(r) => r,
+                Err(stop) => break Err(stop),
+            };
+            usage += response.usage;
+            request_id = response.request_id.clone().or(request_id);
+            let rounds_done = request.rounds.len() as u32;
+            let asked = tools_on && !response.tool_calls.is_empty();
+            match next_step(asked, rounds_done, self.max_rounds) {
+                Step::Answer => break Ok((response.text, response.raw)),
+                Step::LimitReached => break Ok((limit_message(self.max_rounds), response.raw)),
+                Step::RunTools { round } => {
+                    match self
+                        .run_round(prepared.chat_id, &response.tool_calls, round, sink)
+                        .await
+                    {
+                        Ok(outputs) => request.rounds.push(ToolRound {
+                            response_id: response.response_id.clone(),
+                            assistant_text: response.text,
+                            calls: response.tool_calls,
+                            outputs,
+                        }),
+                        Err(stop) => break Err(stop),
+                    }
+                }
+            }
+        };
+        let rounds = request.rounds.len() as u32;
+        let call = |status, error: Option<String>, usage: Option<Usage>| LlmCall {
+            id: self.ids.new_id(),
+            chat_id: prepared.chat_id,
+            provider: prepared.provider_name,
+            model: prepared.model.clone(),
+            status,
+            error,
+            latency_ms: started.elapsed().as_millis() as i64,
+            tool_rounds: rounds,
+            usage,
+            upstream_request_id: request_id.clone(),
+            created_at: self.clock.now(),
+        };
+        match ended {
+            Ok((content, raw)) => {
+                let message_id = self.store_answer(prepared.chat_id, &content, None).await?;
+                self.record(call(CallStatus::Ok, None, Some(usage))).await;
+                let outcome = CompletionOutcome {
+                    chat_id: prepared.chat_id,
+                    provider: prepared.provider_name,
+                    model: prepared.model.clone(),
+                    content,
+                    message_id,
+                    usage,
+                    raw,
+                };
+                let _ = emit(sink, CompletionEvent::Done(outcome.clone())).await;
+                Ok(outcome)
+            }
+            Err(Stop::Failed(e)) => {
+                self.record(call(CallStatus::Error, Some(e.message.clone()), None))
+                    .await;
+                let _ = emit(
+                    sink,
+                    CompletionEvent::Error {
+                        message: e.client_message(),
+                    },
+                )
+                .await;
+                Err(CompletionError::Upstream(e))
+            }
+            Err(Stop::Disconnected) => {
+                tracing::info!("client disconnected; keeping the partial answer");
+                self.store_answer(prepared.chat_id, &partial, Some(json!({ "stopped": true })))
+                    .await?;
+                self.record(call(CallStatus::Stopped, None, Some(usage)))
+                    .await;
+                Err(CompletionError::Stopped)
+            }
+        }
+    }
+
+    /// One streamed model call: deltas forwarded as they arrive; the client
+    /// leaving aborts the upstream call (the stream is dropped).
+    async fn call_streaming(
+        &self,
+        prepared: &Prepared,
+        request: &LlmRequest,
+        sink: Option<&Sender<CompletionEvent>>,
+        partial: &mut String,
+    ) -> Result<LlmResponse, Stop> {
+        partial.clear();
+        let mut stream = tokio::select! {
+            opened = prepared.provider.stream(request) => opened.map_err(Stop::Failed)?,
+            _ = gone(sink) => return Err(Stop::Disconnected),
+        };
+        loop {
+            let item = tokio::select! {
+                item = stream.next() => item,
+                _ = gone(sink) => return Err(Stop::Disconnected),
+            };
+            match item {
+                Some(Ok(LlmStreamEvent::TextDelta(text))) => {
+                    partial.push_str(&text);
+                    emit(sink, CompletionEvent::Delta { text }).await?;
+                }
+                Some(Ok(LlmStreamEvent::Completed(response))) => return Ok(response),
+                Some(Err(e)) => return Err(Stop::Failed(e)),
+                None => {
+                    return Err(Stop::Failed(LlmError {
+                        provider: prepared.provider_name,
+                        failure: LlmFailure::Connection,
+                        message: "the stream ended before the response completed".into(),
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Runs a round's calls concurrently; stores each tool message and sends
+    /// its event in the model's order, as soon as it and the earlier ones finished.
+    async fn run_round(
+        &self,
+        chat_id: Option<Uuid>,
+        calls: &[ToolCall],
+        round: u32,
+        sink: Option<&Sender<CompletionEvent>>,
+    ) -> Result<Vec<String>, Stop> {
+        let mut running: FuturesOrdered<_> = calls.iter().map(|c| self.tools.run(c)).collect();
+        let mut outputs = Vec::with_capacity(calls.len());
+        for call in calls {
+            let outcome = tokio::select! {
+                next = running.next() => match next {
+                    Some(outcome) => outcome,
+                    None => break,
+                },
+                _ = gone(sink) => return Err(Stop::Disconnected),
+            };
+            let metadata =
+                tool_message_metadata(&call.id, &call.name, &call.arguments, &outcome, round);
+            let message_id = match chat_id {
+                Some(chat) => {
+                    let message = Message {
+                        id: self.ids.new_id(),
+                        created_at: self.clock.now(),
+                        role: Role::Tool,
+                        content: outcome.output.clone(),
+                        name: Some(call.name.clone()),
+                        metadata: Some(metadata.clone()),
+                    };
+                    let id = message.id;
+                    match self
+                        .chats
+                        .append_messages(chat, &[message], None, self.clock.now())
+                        .await
+                    {
+                        Ok(true) => Some(id),
+                        Ok(false) => None,
+                        Err(e) => {
+                            tracing::error!(error = %e, "could not store a tool message");
+                            None
+                        }
+                    }
+                }
+                None => None,
+            };
+            let event = ToolCallEvent {
+                message_id,
+                tool_call_id: call.id.clone(),
+                name: call.name.clone(),
+                arguments: metadata["arguments"].clone(),
+                status: outcome.status().to_string(),
+                output: outcome.output.clone(),
+                error: outcome.error.clone(),
+                duration_ms: outcome.duration_ms,
+                round,
+            };
+            emit(sink, CompletionEvent::ToolCall(event)).await?;
+            outputs.push(outcome.output);
+        }
+        Ok(outputs)
+    }
+
+    /// Stores the assistant message of a chat completion; its id, or `None`
+    /// without a chat or when the chat was deleted meanwhile.
+    async fn store_answer(
+        &self,
+        chat_id: Option<Uuid>,
+        content: &str,
+        metadata: Option<Value>,
+    ) -> Result<Option<Uuid>, CompletionError> {
+        let Some(chat) = chat_id else { return Ok(None) };
+        let message = Message {
+            id: self.ids.new_id(),
+            created_at: self.clock.now(),
+            role: Role::Assistant,
+            content: content.to_string(),
+            name: None,
+            metadata,
+        };
+        let id = message.id;
+        let kept = self
+            .chats
+            .append_messages(chat, &[message], None, self.clock.now())
+            .await?;
+        Ok(kept.then_some(id))
+    }
+
+    /// Writes the `LlmCall` row. A failure is logged, not returned: the
+    /// client's answer must not depend on the audit row.
+    pub async fn record(&self, call: LlmCall) {
+        if let Err(e) = self.calls.record_call(&call).await {
+            tracing::error!(error = %e, "could not record the LLM call");
+        }
+    }
+}

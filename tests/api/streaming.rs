@@ -1,0 +1,445 @@
+//! `POST /v1/chat-completions/stream` end to end, against the fakes'
+//! streaming modes.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sybil_testkit::{FakeKind, Reply};
+
+use crate::helpers::{TestApp, spawn_with_fakes};
+
+/// One parsed SSE frame.
+#[derive(Debug, Clone)]
+struct Frame {
+    event: String,
+    id: u64,
+    data: Value,
+}
+
+fn parse_frames(text: &str) -> Vec<Frame> {
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty() && !block.starts_with(':'))
+        .map(|block| {
+            let mut frame = Frame {
+                event: String::new(),
+                id: 0,
+                data: Value::Null,
+            };
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event: ") {
+                    frame.event = v.to_string();
+                } else if let Some(v) = line.strip_prefix("id: ") {
+                    frame.id = v.parse().unwrap();
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    frame.data = serde_json::from_str(v).unwrap();
+                }
+            }
+            frame
+        })
+        .collect()
+}
+
+async fn stream_all(app: &TestApp, body: Value) -> Vec<Frame> {
+    let resp = app
+        .client
+        .post(app.url("/v1/chat-completions/stream"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let frames = parse_frames(&resp.text().await.unwrap());
+    let ids: Vec<u64> = frames.iter().map(|f| f.id).collect();
+    assert_eq!(
+        ids,
+        (1..=frames.len() as u64).collect::<Vec<_>>(),
+        "ids increase from 1"
+    );
+    frames
+}
+
+fn names(frames: &[Frame]) -> Vec<&str> {
+    frames.iter().map(|f| f.event.as_str()).collect()
+}
+
+fn text_of(frames: &[Frame]) -> String {
+    frames
+        .iter()
+        .filter(|f| f.event == "delta")
+        .map(|f| f.data["text"].as_str().unwrap())
+        .collect()
+}
+
+async fn new_chat(app: &TestApp) -> String {
+    let (_, body) = app.post_json("/v1/chats", &json!({})).await;
+    body["chat"]["id"].as_str().unwrap().to_string()
+}
+
+fn request(provider: &str, chat: Option<&str>, text: &str) -> Value {
+    json!({ "chatId": chat, "provider": provider, "model": "m-1", "messages": [{ "role": "user", "content": text }] })
+}
+
+#[tokio::test]
+async fn plain_text_streams_meta_deltas_and_done_for_every_provider() {
+    let (app, fakes) = spawn_with_fakes().await;
+    for (provider, fake) in [
+        ("openai", &fakes.openai),
+        ("xai", &fakes.xai),
+        ("anthropic", &fakes.anthropic),
+    ] {
+        fake.push(Reply::text("The quick brown fox"));
+        let chat = new_chat(&app).await;
+        let frames = stream_all(&app, request(provider, Some(&chat), "go")).await;
+        let n = frames.len();
+        assert_eq!(frames[0].event, "meta");
+        assert_eq!(
+            frames[0].data,
+            json!({ "chatId": chat, "provider": provider, "model": "m-1" })
+        );
+        assert!(
+            names(&frames)[1..n - 1].iter().all(|e| *e == "delta"),
+            "{provider}: {:?}",
+            names(&frames)
+        );
+        assert!(n >= 4, "several deltas: {:?}", names(&frames));
+        assert_eq!(text_of(&frames), "The quick brown fox");
+        let done = &frames[n - 1];
+        assert_eq!(done.event, "done");
+        assert_eq!(
+            done.data["message"],
+            json!({ "role": "assistant", "content": "The quick brown fox" })
+        );
+        assert_eq!(done.data["chatId"], chat.as_str());
+        assert!(done.data["usage"]["totalTokens"].as_u64().unwrap() > 0);
+        let (_, detail) = app.get_json(&format!("/v1/chats/{chat}")).await;
+        let last = detail["chat"]["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(last["id"], done.data["messageId"]);
+        assert_eq!(last["content"], "The quick brown fox");
+        assert_eq!(last["metadata"], Value::Null);
+    }
+    assert!(fakes.openai.generation_requests()[0].body["stream"] == json!(true));
+}
+
+#[tokio::test]
+async fn a_tool_call_is_streamed_after_its_message_is_stored_then_the_next_round() {
+    let (app, fakes) = spawn_with_fakes().await;
+    let chat = new_chat(&app).await;
+    fakes.openai.push(
+        Reply::tool_calls(&[("web_search", r#"{"query":"rust"}"#)]).with_text("Let me check. "),
+    );
+    fakes.openai.push(Reply::text("Rust is a language."));
+    let resp = app
+        .client
+        .post(app.url("/v1/chat-completions/stream"))
+        .json(&request("openai", Some(&chat), "what is rust?"))
+        .send()
+        .await
+        .unwrap();
+    let mut resp = resp;
+    let mut buffer = String::new();
+    let mut checked_tool_message = false;
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        if !checked_tool_message
+            && let Some(tool) = parse_frames(&buffer)
+                .into_iter()
+                .find(|f| f.event == "tool_call")
+        {
+            // At the moment the event arrives, the tool message is already stored.
+            let (_, detail) = app.get_json(&format!("/v1/chats/{chat}")).await;
+            let stored: Vec<Value> = detail["chat"]["messages"].as_array().unwrap().clone();
+            assert!(
+                stored
+                    .iter()
+                    .any(|m| m["id"] == tool.data["messageId"] && m["role"] == "tool"),
+                "{stored:?}"
+            );
+            checked_tool_message = true;
+        }
+    }
+    assert!(checked_tool_message);
+    let frames = parse_frames(&buffer);
+    let events = names(&frames);
+    let tool_at = events.iter().position(|e| *e == "tool_call").unwrap();
+    assert_eq!(events[0], "meta");
+    assert!(
+        events[1..tool_at].iter().all(|e| *e == "delta") && tool_at > 1,
+        "{events:?}"
+    );
+    assert!(
+        events[tool_at + 1..events.len() - 1]
+            .iter()
+            .all(|e| *e == "delta"),
+        "{events:?}"
+    );
+    assert_eq!(*events.last().unwrap(), "done");
+    let tool = &frames[tool_at].data;
+    assert_eq!(tool["name"], "web_search");
+    assert_eq!(tool["arguments"], json!({ "query": "rust" }));
+    assert_eq!(tool["round"], 1);
+    assert_eq!(
+        tool["status"], "failed",
+        "no search engine is configured in this test"
+    );
+    assert!(tool["output"].as_str().unwrap().contains("EXA_API_KEY"));
+    assert_eq!(tool.as_object().unwrap().len(), 9);
+    assert_eq!(
+        frames.last().unwrap().data["message"]["content"],
+        "Rust is a language."
+    );
+    assert!(text_of(&frames).starts_with("Let me check. "));
+    let round_two = &fakes.openai.generation_requests()[1].body;
+    assert!(round_two["previous_response_id"].is_string());
+    assert_eq!(round_two["input"][0]["type"], "function_call_output");
+}
+
+#[tokio::test]
+async fn deltas_arrive_while_the_upstream_is_still_writing() {
+    let (app, fakes) = spawn_with_fakes().await;
+    fakes
+        .xai
+        .push(Reply::text("one two three four five").with_chunk_delay(Duration::from_millis(150)));
+    let started = std::time::Instant::now();
+    let mut resp = app
+        .client
+        .post(app.url("/v1/chat-completions/stream"))
+        .json(&request("xai", None, "count"))
+        .send()
+        .await
+        .unwrap();
+    let mut buffer = String::new();
+    let mut first_delta_at = None;
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        if first_delta_at.is_none() && buffer.contains("event: delta") {
+            first_delta_at = Some(started.elapsed());
+        }
+    }
+    let total = started.elapsed();
+    let first = first_delta_at.expect("a delta");
+    // The upstream takes at least 5 × 150 ms; the first delta came long before the end.
+    assert!(
+        total - first >= Duration::from_millis(400),
+        "first {first:?}, total {total:?}"
+    );
+    assert_eq!(text_of(&parse_frames(&buffer)), "one two three four five");
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_aborts_the_upstream_and_keeps_the_partial_text() {
+    let (app, fakes) = spawn_with_fakes().await;
+    let chat = new_chat(&app).await;
+    let words: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
+    fakes
+        .anthropic
+        .push(Reply::text(&words.join(" ")).with_chunk_delay(Duration::from_millis(100)));
+    let mut resp = app
+        .client
+        .post(app.url("/v1/chat-completions/stream"))
+        .json(&request("anthropic", Some(&chat), "talk"))
+        .send()
+        .await
+        .unwrap();
+    let mut buffer = String::new();
+    while parse_frames(&buffer)
+        .iter()
+        .filter(|f| f.event == "delta")
+        .count()
+        < 2
+    {
+        buffer.push_str(std::str::from_utf8(&resp.chunk().await.unwrap().unwrap()).unwrap());
+    }
+    let seen = text_of(&parse_frames(&buffer));
+    drop(resp);
+    assert!(
+        fakes
+            .anthropic
+            .wait_for_aborts(1, Duration::from_secs(5))
+            .await,
+        "the upstream saw its connection closed"
+    );
+    let mut stored = None;
+    for _ in 0..100 {
+        let (_, detail) = app.get_json(&format!("/v1/chats/{chat}")).await;
+        let last = detail["chat"]["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        if last["role"] == "assistant" {
+            stored = Some(last);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stored = stored.expect("the partial answer is stored");
+    assert_eq!(stored["metadata"], json!({ "stopped": true }));
+    let content = stored["content"].as_str().unwrap();
+    assert!(
+        content.starts_with(&seen) && content.len() < words.join(" ").len(),
+        "{content:?} / {seen:?}"
+    );
+    let calls = app.llm_calls().await;
+    assert_eq!(calls.last().unwrap().status, "stopped");
+}
+
+#[tokio::test]
+async fn upstream_failures_end_with_one_error_event_and_a_consistent_transcript() {
+    let (app, fakes) = spawn_with_fakes().await;
+    let cases = [
+        (
+            "openai",
+            Reply::stream_error("partial answer here", 2, "The server had an error"),
+        ),
+        ("xai", Reply::cut_stream("cut off here and there", 2)),
+        (
+            "anthropic",
+            Reply::api_error(FakeKind::Anthropic, 400, "bad request for sure"),
+        ),
+    ];
+    for (provider, reply) in cases {
+        let fake = match provider {
+            "openai" => &fakes.openai,
+            "xai" => &fakes.xai,
+            _ => &fakes.anthropic,
+        };
+        fake.push(reply);
+        let chat = new_chat(&app).await;
+        let frames = stream_all(&app, request(provider, Some(&chat), "hello")).await;
+        let events = names(&frames);
+        assert_eq!(events[0], "meta");
+        assert_eq!(
+            events.iter().filter(|e| **e == "error").count(),
+            1,
+            "{provider}: {events:?}"
+        );
+        assert_eq!(*events.last().unwrap(), "error");
+        let message = frames.last().unwrap().data["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.starts_with(&format!("{provider} upstream error: ")),
+            "{message}"
+        );
+        assert_eq!(frames.last().unwrap().data.as_object().unwrap().len(), 1);
+        let (_, detail) = app.get_json(&format!("/v1/chats/{chat}")).await;
+        let roles: Vec<&str> = detail["chat"]["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["role"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            roles,
+            ["user"],
+            "{provider}: no assistant message after a failure"
+        );
+    }
+    assert_eq!(
+        app.llm_calls()
+            .await
+            .iter()
+            .filter(|c| c.status == "error")
+            .count(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_slow_upstream_times_out_into_an_error_event() {
+    let (app, fakes) = spawn_with_fakes().await;
+    // UPSTREAM_TIMEOUT_MS is 3000 in the fakes' environment.
+    fakes
+        .openai
+        .push(Reply::text("late").with_delay(Duration::from_secs(5)));
+    let frames = stream_all(&app, request("openai", None, "hi")).await;
+    assert_eq!(names(&frames), ["meta", "error"]);
+    assert!(
+        frames[1].data["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("openai upstream error: ")
+    );
+}
+
+#[tokio::test]
+async fn checks_answer_json_before_any_event() {
+    let (app, _fakes) = spawn_with_fakes().await;
+    let resp = app
+        .client
+        .post(app.url("/v1/chat-completions/stream"))
+        .json(&json!({ "provider": "openai", "model": "m", "messages": [] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let resp = app
+        .client
+        .post(app.url("/v1/chat-completions/stream"))
+        .json(&request(
+            "openai",
+            Some("00000000-0000-7000-8000-000000000000"),
+            "x",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({ "message": "chat not found" })
+    );
+}
+
+#[tokio::test]
+async fn eight_concurrent_streams_each_get_their_own_text() {
+    let (app, fakes) = spawn_with_fakes().await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        // The fake answers in arrival order; each stream must get exactly one
+        // whole answer, and all eight answers must be distinct.
+        fakes.xai.push(
+            Reply::text(&format!("answer number {i} end"))
+                .with_chunk_delay(Duration::from_millis(20)),
+        );
+        let client = app.client.clone();
+        let url = app.url("/v1/chat-completions/stream");
+        tasks.push(tokio::spawn(async move {
+            let resp = client
+                .post(url)
+                .json(&request("xai", None, "x"))
+                .send()
+                .await
+                .unwrap();
+            let frames = parse_frames(&resp.text().await.unwrap());
+            let text = text_of(&frames);
+            assert_eq!(
+                frames.last().unwrap().data["message"]["content"],
+                text.as_str()
+            );
+            text
+        }));
+    }
+    let mut texts = Vec::new();
+    for t in tasks {
+        texts.push(t.await.unwrap());
+    }
+    texts.sort();
+    let mut expected: Vec<String> = (0..8).map(|i| format!("answer number {i} end")).collect();
+    expected.sort();
+    assert_eq!(texts, expected);
+}
