@@ -4,62 +4,20 @@
 //!
 //! `cargo bench --bench chats` (under `cargo test` it only checks it builds).
 
+mod support;
+
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
-use sybil::config::Config;
-use sybil::startup::Application;
+use support::{benchmarking, figures, print, start};
 
 const MESSAGES: usize = 1_000;
 const GETS: usize = 500;
 const CONCURRENCY: usize = 8;
 
-struct Figures {
-    p50: Duration,
-    p99: Duration,
-    rps: f64,
-}
-
-fn figures(mut samples: Vec<Duration>, wall: Duration) -> Figures {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    Figures {
-        p50: at(0.50),
-        p99: at(0.99),
-        rps: samples.len() as f64 / wall.as_secs_f64(),
-    }
-}
-
-fn print(label: &str, f: &Figures) {
-    println!(
-        "{label:<48} p50 {:>8.3} ms   p99 {:>8.3} ms   {:>9.0} req/s",
-        f.p50.as_secs_f64() * 1e3,
-        f.p99.as_secs_f64() * 1e3,
-        f.rps
-    );
-}
-
-async fn start(database_url: &str) -> String {
-    let vars = [
-        ("PORT", "0"),
-        ("DATABASE_URL", database_url),
-        ("RUST_LOG", "warn"),
-    ];
-    let config = Config::from_lookup(|k| {
-        vars.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.to_string())
-    })
-    .expect("config");
-    let app = Application::build(&config).await.expect("start server");
-    let base = format!("http://{}", app.addr());
-    tokio::spawn(app.run_until_stopped());
-    base
-}
-
 async fn run(backend: &str, database_url: &str) {
-    let base = start(database_url).await;
+    let base = start(&[("DATABASE_URL".to_string(), database_url.to_string())]).await;
     let client = reqwest::Client::new();
     let chat: Value = client
         .post(format!("{base}/v1/chats"))
@@ -187,7 +145,7 @@ fn psql(sql: &str) -> bool {
 
 #[tokio::main]
 async fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
+    if !benchmarking() {
         println!("bench chats: skipped outside `cargo bench`");
         return;
     }

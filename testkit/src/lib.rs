@@ -21,6 +21,7 @@ mod server;
 mod sse;
 mod state;
 mod turn;
+mod web;
 mod xai;
 
 use std::fmt;
@@ -33,6 +34,10 @@ use tokio::task::JoinHandle;
 
 pub use reply::{Reply, ReplyKind};
 pub use state::Recorded;
+pub use web::{
+    ARTICLE_HTML, Arrival, ExaMode, ExaPath, FakeExa, FakePages, FakeSearxng, JSON_DATA,
+    PLAIN_TEXT, PNG_BYTES, SearxngMode,
+};
 
 use state::State;
 

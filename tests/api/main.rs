@@ -6,4 +6,6 @@ mod completions;
 mod helpers;
 mod openapi;
 mod process;
+mod searches;
 mod streaming;
+mod tools;

@@ -122,6 +122,9 @@ impl HttpPageFetcher {
         let final_url = response.url().clone();
         let status = response.status();
         tracing::Span::current().record("status", status.as_u16());
+        if status.is_redirection() {
+            return Err(self.unfollowed(&response));
+        }
         if !status.is_success() {
             return Err(ToolError::new(format!("HTTP {status} from {final_url}")));
         }
@@ -160,6 +163,34 @@ impl HttpPageFetcher {
             content_type,
             text,
         })
+    }
+
+    /// A redirect that came back as the answer: reqwest does not even ask
+    /// the policy about a `Location` that is no http(s) URL (`file:`,
+    /// `gopher:`), or the status had no `Location`.
+    fn unfollowed(&self, response: &reqwest::Response) -> ToolError {
+        let from = response.url();
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| from.join(l).ok());
+        match location {
+            Some(to) => match self.guard.check_url(&to) {
+                Err(refusal) => ToolError::new(
+                    RedirectRefused {
+                        to: to.to_string(),
+                        refusal,
+                    }
+                    .to_string(),
+                ),
+                Ok(()) => ToolError::new(format!(
+                    "HTTP {status} from {from}: the redirect to {to} was not followed"
+                )),
+            },
+            None => ToolError::new(format!("HTTP {status} from {from}")),
+        }
     }
 
     /// A request that got no answer: refused by the guard (a redirect hop

@@ -193,10 +193,11 @@ fn route(state: &State, r: &Recorded) -> Reply {
         ("POST", "/answer") => ExaPath::Answer,
         _ => return envelope(404, &request_id, "NOT_FOUND", "Route not found"),
     };
-    let presented = r
-        .header("x-api-key")
-        .map(str::to_owned)
-        .or_else(|| r.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).map(str::to_owned));
+    let presented = r.header("x-api-key").map(str::to_owned).or_else(|| {
+        r.header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .map(str::to_owned)
+    });
     if presented.as_deref() != Some(KEY) {
         return envelope(401, &request_id, "INVALID_API_KEY", "Invalid API key");
     }
@@ -219,7 +220,11 @@ fn route(state: &State, r: &Recorded) -> Reply {
                 None => reply,
             }
         }
-        ExaMode::Malformed => Reply::bytes(200, "application/json", r#"{"requestId":"x","results":[{"id":"#),
+        ExaMode::Malformed => Reply::bytes(
+            200,
+            "application/json",
+            r#"{"requestId":"x","results":[{"id":"#,
+        ),
         ExaMode::Html { status } => Reply::html(status, &exa_data::proxy_page(status)),
         ExaMode::QuoteKey => envelope(
             400,
@@ -241,7 +246,12 @@ fn envelope(status: u16, request_id: &str, tag: &str, error: &str) -> Reply {
 }
 
 fn success(state: &State, path: ExaPath, r: &Recorded, request_id: &str) -> Reply {
-    let Some(query) = r.body.get("query").and_then(Value::as_str).filter(|q| !q.trim().is_empty()) else {
+    let Some(query) = r
+        .body
+        .get("query")
+        .and_then(Value::as_str)
+        .filter(|q| !q.trim().is_empty())
+    else {
         return envelope(
             400,
             request_id,
@@ -283,7 +293,11 @@ fn search(state: &State, r: &Recorded, query: &str, request_id: &str) -> Reply {
         .clone()
         .unwrap_or_else(|| exa_data::results(query));
     let contents = body.get("contents").cloned().unwrap_or(Value::Null);
-    let asked = |key: &str| contents.get(key).is_some_and(|v| *v != Value::Bool(false) && !v.is_null());
+    let asked = |key: &str| {
+        contents
+            .get(key)
+            .is_some_and(|v| *v != Value::Bool(false) && !v.is_null())
+    };
     let auto = kind.is_none_or(|k| k == "auto");
     let results: Vec<Value> = full
         .into_iter()

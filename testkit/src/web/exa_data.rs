@@ -8,7 +8,11 @@ fn slug(query: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect();
-    if words.is_empty() { "page".into() } else { words.join("-") }
+    if words.is_empty() {
+        "page".into()
+    } else {
+        words.join("-")
+    }
 }
 
 /// Every field Exa may send, then fewer: the second has a `null` title and

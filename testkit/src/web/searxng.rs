@@ -110,14 +110,20 @@ impl fmt::Debug for FakeSearxng {
 
 fn route(state: &State, r: &Recorded) -> Reply {
     if r.path != "/search" {
-        return Reply::html(404, "<!doctype html><title>404 Not Found</title><h1>Not Found</h1>");
+        return Reply::html(
+            404,
+            "<!doctype html><title>404 Not Found</title><h1>Not Found</h1>",
+        );
     }
     let inner = state.lock();
     let format = query_param(r, "format").unwrap_or_default();
     let query = query_param(r, "q").unwrap_or_default();
     // Any format but json/csv/rss is served as the HTML results page.
     if format != "json" {
-        return Reply::html(200, &format!("<!doctype html><title>{query} - SearXNG</title><p>results</p>"));
+        return Reply::html(
+            200,
+            &format!("<!doctype html><title>{query} - SearXNG</title><p>results</p>"),
+        );
     }
     match inner.mode {
         SearxngMode::JsonDisabled => return Reply::html(403, FORBIDDEN_PAGE),
@@ -128,16 +134,25 @@ fn route(state: &State, r: &Recorded) -> Reply {
         return Reply::json(400, &json!({"error": "No query"}));
     }
     let legacy = inner.mode == SearxngMode::Legacy;
-    let results = inner.results.clone().unwrap_or_else(|| default_results(&query));
+    let results = inner
+        .results
+        .clone()
+        .unwrap_or_else(|| default_results(&query));
     let answers = inner.answers.clone().unwrap_or_else(|| {
         if legacy {
             vec![json!(format!("{query} is a fine query"))]
         } else {
-            vec![json!({"answer": format!("{query} is a fine query"), "url": null,
-                        "engine": "fake", "template": "answer/legacy.html", "parsed_url": null})]
+            vec![
+                json!({"answer": format!("{query} is a fine query"), "url": null,
+                        "engine": "fake", "template": "answer/legacy.html", "parsed_url": null}),
+            ]
         }
     });
-    let unresponsive: Vec<Value> = inner.unresponsive.iter().map(|(e, m)| json!([e, m])).collect();
+    let unresponsive: Vec<Value> = inner
+        .unresponsive
+        .iter()
+        .map(|(e, m)| json!([e, m]))
+        .collect();
     let mut body = json!({
         "query": query,
         "results": results,
@@ -167,8 +182,20 @@ fn default_results(query: &str) -> Vec<Value> {
         })
     };
     vec![
-        one("https://example.com/a", format!("{query} - A"), format!("All about {query}."), Value::Null, 4.0),
-        one("https://example.org/b", format!("{query} - B"), String::new(), Value::Null, 2.5),
+        one(
+            "https://example.com/a",
+            format!("{query} - A"),
+            format!("All about {query}."),
+            Value::Null,
+            4.0,
+        ),
+        one(
+            "https://example.org/b",
+            format!("{query} - B"),
+            String::new(),
+            Value::Null,
+            2.5,
+        ),
         one(
             "https://example.net/c",
             format!("{query} - C"),

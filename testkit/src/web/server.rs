@@ -118,12 +118,20 @@ impl Server {
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
-        let entries = self.log.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = self
+            .log
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         entries.iter().map(|(r, _)| r.clone()).collect()
     }
 
     pub fn arrivals(&self) -> Vec<Arrival> {
-        let entries = self.log.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = self
+            .log
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         entries
             .iter()
             .map(|(r, at)| Arrival {
@@ -157,10 +165,18 @@ async fn serve(listener: TcpListener, route: Route, log: Arc<Log>) {
     }
 }
 
-async fn handle(route: Route, log: Arc<Log>, req: Request<Incoming>) -> io::Result<Response<HttpBody>> {
+async fn handle(
+    route: Route,
+    log: Arc<Log>,
+    req: Request<Incoming>,
+) -> io::Result<Response<HttpBody>> {
     let at = Instant::now();
     let (parts, body) = req.into_parts();
-    let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let bytes = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     let recorded = record(&parts, &bytes);
     log.entries
         .lock()

@@ -11,7 +11,8 @@ use super::guard::{Guard, Refusal};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("refused to follow the redirect to {to}: {refusal}")]
 pub(crate) struct RedirectRefused {
-    pub to: Url,
+    /// The hop's URL as text (a `Url` would make every `Result` of this type large).
+    pub to: String,
     pub refusal: Refusal,
 }
 
@@ -24,7 +25,7 @@ pub(crate) fn check_hop(
     max_redirects: usize,
 ) -> Result<(), RedirectRefused> {
     let refuse = |refusal| RedirectRefused {
-        to: next.clone(),
+        to: next.to_string(),
         refusal,
     };
     if previous > max_redirects {

@@ -1,0 +1,95 @@
+//! Benchmark: the latency Sybil adds to `POST /v1/chat-completions` over
+//! calling an instant fake OpenAI directly, at concurrency 1 and 64, with
+//! and without `chatId` (SQLite). `cargo bench --bench completions`.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use support::{Figures, benchmarking, figures, ms, print, start};
+use sybil_testkit::{FakeKind, FakeLlm};
+
+const REQUESTS: usize = 2_000;
+
+/// Sends `REQUESTS` POSTs of `body` to `url`, `concurrency` at a time.
+async fn load(client: &reqwest::Client, url: &str, headers: &[(&str, String)], body: Arc<Value>, concurrency: usize) -> Figures {
+    let per_task = REQUESTS / concurrency;
+    let wall = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, url, body) = (client.clone(), url.to_string(), body.clone());
+        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::with_capacity(per_task);
+            for _ in 0..per_task {
+                let mut req = client.post(&url).json(&*body);
+                for (k, v) in &headers {
+                    req = req.header(k, v);
+                }
+                let t = Instant::now();
+                let resp = req.send().await.expect("request");
+                assert!(resp.status().is_success(), "status {}", resp.status());
+                resp.bytes().await.expect("body");
+                samples.push(t.elapsed());
+            }
+            samples
+        }));
+    }
+    let mut samples = Vec::new();
+    for t in tasks {
+        samples.extend(t.await.unwrap());
+    }
+    figures(samples, wall.elapsed())
+}
+
+#[tokio::main]
+async fn main() {
+    if !benchmarking() {
+        println!("bench completions: skipped outside `cargo bench`");
+        return;
+    }
+    let fake = FakeLlm::start(FakeKind::OpenAi).await;
+    let dir = std::env::temp_dir().join(format!("sybil-bench-completions-{}", std::process::id()));
+    let vars = vec![
+        ("OPENAI_API_KEY".to_string(), fake.api_key()),
+        ("OPENAI_BASE_URL".to_string(), fake.base_url()),
+        ("DATABASE_URL".to_string(), format!("sqlite://{}/bench.db?mode=rwc", dir.display())),
+    ];
+    let base = start(&vars).await;
+    let client = reqwest::Client::new();
+    let chat: Value = client.post(format!("{base}/v1/chats")).json(&json!({})).send().await.unwrap().json().await.unwrap();
+    let chat_id = chat["chat"]["id"].as_str().unwrap().to_string();
+
+    let direct_body = Arc::new(json!({ "model": "gpt-4.1-mini", "input": [{ "role": "user", "content": "hi" }], "store": false }));
+    let without_chat = Arc::new(json!({ "provider": "openai", "model": "gpt-4.1-mini", "messages": [{ "role": "user", "content": "hi" }] }));
+    let with_chat = Arc::new(json!({ "chatId": chat_id, "provider": "openai", "model": "gpt-4.1-mini", "messages": [{ "role": "user", "content": "hi" }] }));
+    let direct_url = format!("{}/responses", fake.base_url());
+    let auth = [("authorization", format!("Bearer {}", fake.api_key()))];
+    let sybil_url = format!("{base}/v1/chat-completions");
+
+    // Warm up connections and caches on both paths.
+    load(&client, &direct_url, &auth, direct_body.clone(), 8).await;
+    load(&client, &sybil_url, &[], without_chat.clone(), 8).await;
+
+    println!("{REQUESTS} requests per row; the fake, Sybil and the load generator share the machine's cores");
+    for concurrency in [1, 64] {
+        let direct = load(&client, &direct_url, &auth, direct_body.clone(), concurrency).await;
+        print(&format!("direct to the fake, concurrency {concurrency}"), &direct);
+        let plain = load(&client, &sybil_url, &[], without_chat.clone(), concurrency).await;
+        print(&format!("through Sybil, no chatId, concurrency {concurrency}"), &plain);
+        let stored = load(&client, &sybil_url, &[], with_chat.clone(), concurrency).await;
+        print(&format!("through Sybil, chatId on SQLite, concurrency {concurrency}"), &stored);
+        println!(
+            "  added at concurrency {concurrency}: no chatId p50 {:+.3} ms p99 {:+.3} ms; chatId p50 {:+.3} ms p99 {:+.3} ms; throughput {:.0}% / {:.0}% of direct",
+            ms(plain.p50) - ms(direct.p50),
+            ms(plain.p99) - ms(direct.p99),
+            ms(stored.p50) - ms(direct.p50),
+            ms(stored.p99) - ms(direct.p99),
+            100.0 * plain.rps / direct.rps,
+            100.0 * stored.rps / direct.rps,
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,142 @@
+//! Benchmark: time to first delta through Sybil versus directly from a fake
+//! OpenAI stream, and Sybil's resident memory idle and with 1,000 open idle
+//! streams. Sybil runs as its own process (the release binary) so its RSS
+//! is its own. `cargo bench --bench streams`.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::json;
+use support::{benchmarking, figures, print};
+use sybil_testkit::{FakeKind, FakeLlm, Reply};
+
+const TTFD_SAMPLES: usize = 300;
+const OPEN_STREAMS: usize = 1_000;
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads a streaming response until the first chunk that holds `marker`.
+async fn first(resp: reqwest::Response, marker: &str) -> reqwest::Response {
+    let mut resp = resp;
+    let mut seen = String::new();
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+        if seen.contains(marker) {
+            break;
+        }
+    }
+    resp
+}
+
+#[tokio::main]
+async fn main() {
+    if !benchmarking() {
+        println!("bench streams: skipped outside `cargo bench`");
+        return;
+    }
+    let fake = FakeLlm::start(FakeKind::OpenAi).await;
+    let dir = std::env::temp_dir().join(format!("sybil-bench-streams-{}", std::process::id()));
+    let port = free_port();
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_sybil"))
+            .env("PORT", port.to_string())
+            .env("DATABASE_URL", format!("sqlite://{}/bench.db?mode=rwc", dir.display()))
+            .env("OPENAI_API_KEY", fake.api_key())
+            .env("OPENAI_BASE_URL", fake.base_url())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start sybil"),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/health")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = server.0.id();
+    let idle = rss_kib(pid);
+
+    // Time to first delta.
+    let direct_body = json!({ "model": "gpt-4.1-mini", "input": "hi", "stream": true, "store": false });
+    let sybil_body = json!({ "provider": "openai", "model": "gpt-4.1-mini", "messages": [{ "role": "user", "content": "hi" }] });
+    let mut direct = Vec::new();
+    let mut through = Vec::new();
+    let wall = Instant::now();
+    for _ in 0..TTFD_SAMPLES {
+        let t = Instant::now();
+        let resp = client
+            .post(format!("{}/responses", fake.base_url()))
+            .bearer_auth(fake.api_key())
+            .json(&direct_body)
+            .send()
+            .await
+            .unwrap();
+        first(resp, "output_text.delta").await;
+        direct.push(t.elapsed());
+        let t = Instant::now();
+        let resp = client.post(format!("{base}/v1/chat-completions/stream")).json(&sybil_body).send().await.unwrap();
+        first(resp, "event: delta").await;
+        through.push(t.elapsed());
+    }
+    let wall = wall.elapsed();
+    let d = figures(direct, wall);
+    let s = figures(through, wall);
+    print("time to first delta, direct from the fake", &d);
+    print("time to first delta, through Sybil", &s);
+    println!("  added at p50: {:+.3} ms", support::ms(s.p50) - support::ms(d.p50));
+
+    // Open streams that stay idle: the fake sends one delta, then waits.
+    for _ in 0..OPEN_STREAMS {
+        fake.push(Reply::text("hello there").with_chunk_delay(Duration::from_secs(120)));
+    }
+    let mut open = Vec::with_capacity(OPEN_STREAMS);
+    let opening = futures::stream::iter(0..OPEN_STREAMS)
+        .map(|_| {
+            let client = client.clone();
+            let url = format!("{base}/v1/chat-completions/stream");
+            let body = sybil_body.clone();
+            async move { first(client.post(url).json(&body).send().await.unwrap(), "event: delta").await }
+        })
+        .buffer_unordered(64);
+    futures::pin_mut!(opening);
+    while let Some(resp) = opening.next().await {
+        open.push(resp);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let busy = rss_kib(pid);
+    println!("resident memory idle: {:.1} MB", idle as f64 / 1024.0);
+    println!(
+        "resident memory with {OPEN_STREAMS} open idle streams: {:.1} MB ({:.1} KB per stream)",
+        busy as f64 / 1024.0,
+        (busy.saturating_sub(idle)) as f64 / OPEN_STREAMS as f64
+    );
+    drop(open);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

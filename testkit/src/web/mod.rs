@@ -1,0 +1,14 @@
+//! Dev-only fakes of the web tools' peers on 127.0.0.1: Exa, SearXNG, and an ordinary website.
+
+mod exa;
+mod exa_data;
+mod pages;
+mod searxng;
+mod server;
+#[cfg(test)]
+mod tests;
+
+pub use exa::{ExaMode, ExaPath, FakeExa};
+pub use pages::{ARTICLE_HTML, FakePages, JSON_DATA, PLAIN_TEXT, PNG_BYTES};
+pub use searxng::{FakeSearxng, SearxngMode};
+pub use server::Arrival;
