@@ -14,13 +14,22 @@ use sybil_testkit::{FakeKind, FakeLlm};
 const REQUESTS: usize = 2_000;
 
 /// Sends `REQUESTS` POSTs of `body` to `url`, `concurrency` at a time.
-async fn load(client: &reqwest::Client, url: &str, headers: &[(&str, String)], body: Arc<Value>, concurrency: usize) -> Figures {
+async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Arc<Value>,
+    concurrency: usize,
+) -> Figures {
     let per_task = REQUESTS / concurrency;
     let wall = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
         let (client, url, body) = (client.clone(), url.to_string(), body.clone());
-        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         tasks.push(tokio::spawn(async move {
             let mut samples = Vec::with_capacity(per_task);
             for _ in 0..per_task {
@@ -55,16 +64,33 @@ async fn main() {
     let vars = vec![
         ("OPENAI_API_KEY".to_string(), fake.api_key()),
         ("OPENAI_BASE_URL".to_string(), fake.base_url()),
-        ("DATABASE_URL".to_string(), format!("sqlite://{}/bench.db?mode=rwc", dir.display())),
+        (
+            "DATABASE_URL".to_string(),
+            format!("sqlite://{}/bench.db?mode=rwc", dir.display()),
+        ),
     ];
     let base = start(&vars).await;
     let client = reqwest::Client::new();
-    let chat: Value = client.post(format!("{base}/v1/chats")).json(&json!({})).send().await.unwrap().json().await.unwrap();
+    let chat: Value = client
+        .post(format!("{base}/v1/chats"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let chat_id = chat["chat"]["id"].as_str().unwrap().to_string();
 
-    let direct_body = Arc::new(json!({ "model": "gpt-4.1-mini", "input": [{ "role": "user", "content": "hi" }], "store": false }));
-    let without_chat = Arc::new(json!({ "provider": "openai", "model": "gpt-4.1-mini", "messages": [{ "role": "user", "content": "hi" }] }));
-    let with_chat = Arc::new(json!({ "chatId": chat_id, "provider": "openai", "model": "gpt-4.1-mini", "messages": [{ "role": "user", "content": "hi" }] }));
+    let direct_body = Arc::new(
+        json!({ "model": "gpt-4.1-mini", "input": [{ "role": "user", "content": "hi" }], "store": false }),
+    );
+    let without_chat = Arc::new(
+        json!({ "provider": "openai", "model": "gpt-4.1-mini", "messages": [{ "role": "user", "content": "hi" }] }),
+    );
+    let with_chat = Arc::new(
+        json!({ "chatId": chat_id, "provider": "openai", "model": "gpt-4.1-mini", "messages": [{ "role": "user", "content": "hi" }] }),
+    );
     let direct_url = format!("{}/responses", fake.base_url());
     let auth = [("authorization", format!("Bearer {}", fake.api_key()))];
     let sybil_url = format!("{base}/v1/chat-completions");
@@ -73,14 +99,32 @@ async fn main() {
     load(&client, &direct_url, &auth, direct_body.clone(), 8).await;
     load(&client, &sybil_url, &[], without_chat.clone(), 8).await;
 
-    println!("{REQUESTS} requests per row; the fake, Sybil and the load generator share the machine's cores");
+    println!(
+        "{REQUESTS} requests per row; the fake, Sybil and the load generator share the machine's cores"
+    );
     for concurrency in [1, 64] {
-        let direct = load(&client, &direct_url, &auth, direct_body.clone(), concurrency).await;
-        print(&format!("direct to the fake, concurrency {concurrency}"), &direct);
+        let direct = load(
+            &client,
+            &direct_url,
+            &auth,
+            direct_body.clone(),
+            concurrency,
+        )
+        .await;
+        print(
+            &format!("direct to the fake, concurrency {concurrency}"),
+            &direct,
+        );
         let plain = load(&client, &sybil_url, &[], without_chat.clone(), concurrency).await;
-        print(&format!("through Sybil, no chatId, concurrency {concurrency}"), &plain);
+        print(
+            &format!("through Sybil, no chatId, concurrency {concurrency}"),
+            &plain,
+        );
         let stored = load(&client, &sybil_url, &[], with_chat.clone(), concurrency).await;
-        print(&format!("through Sybil, chatId on SQLite, concurrency {concurrency}"), &stored);
+        print(
+            &format!("through Sybil, chatId on SQLite, concurrency {concurrency}"),
+            &stored,
+        );
         println!(
             "  added at concurrency {concurrency}: no chatId p50 {:+.3} ms p99 {:+.3} ms; chatId p50 {:+.3} ms p99 {:+.3} ms; throughput {:.0}% / {:.0}% of direct",
             ms(plain.p50) - ms(direct.p50),

@@ -26,7 +26,11 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Server(Child);
@@ -62,7 +66,10 @@ async fn main() {
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_sybil"))
             .env("PORT", port.to_string())
-            .env("DATABASE_URL", format!("sqlite://{}/bench.db?mode=rwc", dir.display()))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/bench.db?mode=rwc", dir.display()),
+            )
             .env("OPENAI_API_KEY", fake.api_key())
             .env("OPENAI_BASE_URL", fake.base_url())
             .env("RUST_LOG", "warn")
@@ -83,7 +90,8 @@ async fn main() {
     let idle = rss_kib(pid);
 
     // Time to first delta.
-    let direct_body = json!({ "model": "gpt-4.1-mini", "input": "hi", "stream": true, "store": false });
+    let direct_body =
+        json!({ "model": "gpt-4.1-mini", "input": "hi", "stream": true, "store": false });
     let sybil_body = json!({ "provider": "openai", "model": "gpt-4.1-mini", "messages": [{ "role": "user", "content": "hi" }] });
     let mut direct = Vec::new();
     let mut through = Vec::new();
@@ -100,7 +108,12 @@ async fn main() {
         first(resp, "output_text.delta").await;
         direct.push(t.elapsed());
         let t = Instant::now();
-        let resp = client.post(format!("{base}/v1/chat-completions/stream")).json(&sybil_body).send().await.unwrap();
+        let resp = client
+            .post(format!("{base}/v1/chat-completions/stream"))
+            .json(&sybil_body)
+            .send()
+            .await
+            .unwrap();
         first(resp, "event: delta").await;
         through.push(t.elapsed());
     }
@@ -109,7 +122,10 @@ async fn main() {
     let s = figures(through, wall);
     print("time to first delta, direct from the fake", &d);
     print("time to first delta, through Sybil", &s);
-    println!("  added at p50: {:+.3} ms", support::ms(s.p50) - support::ms(d.p50));
+    println!(
+        "  added at p50: {:+.3} ms",
+        support::ms(s.p50) - support::ms(d.p50)
+    );
 
     // Open streams that stay idle: the fake sends one delta, then waits.
     for _ in 0..OPEN_STREAMS {
@@ -121,7 +137,13 @@ async fn main() {
             let client = client.clone();
             let url = format!("{base}/v1/chat-completions/stream");
             let body = sybil_body.clone();
-            async move { first(client.post(url).json(&body).send().await.unwrap(), "event: delta").await }
+            async move {
+                first(
+                    client.post(url).json(&body).send().await.unwrap(),
+                    "event: delta",
+                )
+                .await
+            }
         })
         .buffer_unordered(64);
     futures::pin_mut!(opening);

@@ -39,10 +39,18 @@ pub fn print(label: &str, f: &Figures) {
 /// Starts Sybil in this process on a free port with the given variables;
 /// returns its base URL.
 pub async fn start(vars: &[(String, String)]) -> String {
-    let mut all = vec![("PORT".to_string(), "0".to_string()), ("RUST_LOG".to_string(), "warn".to_string())];
+    let mut all = vec![
+        ("PORT".to_string(), "0".to_string()),
+        ("RUST_LOG".to_string(), "warn".to_string()),
+    ];
     all.extend(vars.iter().cloned());
-    let config = Config::from_lookup(|k| all.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
-        .expect("config");
+    let config = Config::from_lookup(|k| {
+        all.iter()
+            .rev()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("config");
     let app = Application::build(&config).await.expect("start server");
     let base = format!("http://{}", app.addr());
     tokio::spawn(app.run_until_stopped());

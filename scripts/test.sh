@@ -30,4 +30,4 @@ if ! bash scripts/ensure-sshd.sh; then
   [ "${CI:-}" = "true" ] && exit 1
   echo "note: no sshd could be installed; the SSH tests will be skipped (they fail under CI=true)"
 fi
-cargo test --workspace --all-targets "$@"
+cargo test --workspace --all-targets --no-fail-fast "$@"

@@ -68,6 +68,12 @@ pub struct Config {
     pub max_tool_rounds: u32,
     pub fetch_allow_private_networks: bool,
     pub devbox: Option<DevboxConfig>,
+    /// `COMPLETION_EVENTS_RETENTION_HOURS`: how long a finished resumable
+    /// completion's events are kept.
+    pub completion_retention: Duration,
+    /// `RATE_LIMIT_PER_MINUTE`: each client's requests per minute on the
+    /// model and search routes; `0` disables the limit.
+    pub rate_limit_per_minute: u32,
 }
 
 /// Every problem found, one line each.
@@ -173,6 +179,13 @@ impl Config {
         let max_tool_rounds = r.positive("CHAT_MAX_TOOL_ROUNDS", DEFAULT_MAX_TOOL_ROUNDS.into());
         let fetch_allow_private_networks = r.flag("FETCH_ALLOW_PRIVATE_NETWORKS", false);
         let devbox = devbox(&mut r, &lookup);
+        let retention_hours = r.positive("COMPLETION_EVENTS_RETENTION_HOURS", 24);
+        let rate_limit_per_minute = r.parse(
+            "RATE_LIMIT_PER_MINUTE",
+            120u32,
+            "must be a non-negative integer (0 disables the limit)",
+            |v| v.parse().ok(),
+        );
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -195,6 +208,8 @@ impl Config {
             max_tool_rounds: u32::try_from(max_tool_rounds).unwrap_or(u32::MAX),
             fetch_allow_private_networks,
             devbox,
+            completion_retention: Duration::from_secs(retention_hours.saturating_mul(3600)),
+            rate_limit_per_minute,
         })
     }
 

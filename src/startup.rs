@@ -1,5 +1,8 @@
 //! The composition root: the only place that names concrete adapters.
 
+mod metered;
+mod readiness;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +23,7 @@ use sybil_ssh::Ssh2Shell;
 use sybil_web::{ExaClient, ExaSettings, FetchSettings, HttpPageFetcher, SearxngClient};
 
 use crate::config::{Config, ProviderConfig, SearchEngine};
-use crate::usecases::completions::CompletionDeps;
+use crate::usecases::completions::{CompletionDeps, JobHub};
 use crate::usecases::tools::{Devbox, ToolRunner};
 use crate::usecases::{ChatService, CompletionService, ModelCatalog, Providers, SearchService};
 
@@ -49,7 +52,11 @@ fn providers(config: &Config) -> anyhow::Result<Providers> {
     if let Some(s) = settings(&config.xai) {
         list.push(Arc::new(XaiProvider::new(s)?));
     }
-    Ok(Providers::new(list))
+    let metered = list.into_iter().map(|p| {
+        let p: Arc<dyn LlmProvider> = Arc::new(metered::MeteredProvider(p));
+        p
+    });
+    Ok(Providers::new(metered.collect()))
 }
 
 /// The tools: web search by the configured engine, page fetch, and the
@@ -92,12 +99,18 @@ fn exa(config: &Config) -> anyhow::Result<Option<Arc<ExaClient>>> {
     Ok(Some(Arc::new(client)))
 }
 
-/// Wires the use cases over the adapters. Returns the model catalogue too,
-/// so the server can start its background refresh.
+/// What keeps running in the background of a serving process.
+struct Background {
+    models: Arc<ModelCatalog>,
+    jobs: Arc<JobHub>,
+}
+
+/// Wires the use cases over the adapters; the background parts are started
+/// only by a serving process.
 fn services(
     config: &Config,
     storage: Arc<SeaOrmStorage>,
-) -> anyhow::Result<(Services, Arc<ModelCatalog>)> {
+) -> anyhow::Result<(Services, Background)> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
     let providers = providers(config)?;
@@ -117,7 +130,11 @@ fn services(
         clock.clone(),
         config.upstream_timeout,
     ));
-    let completions = CompletionService::new(CompletionDeps {
+    // A name of its own per process: a restarted server does not adopt the
+    // jobs of the one that died.
+    let owner = format!("sybil-{}", UuidV7Ids.new_id());
+    let jobs = Arc::new(JobHub::new(storage.clone(), clock.clone(), owner));
+    let completions = Arc::new(CompletionService::new(CompletionDeps {
         chats: storage.clone(),
         calls: storage.clone(),
         providers,
@@ -125,21 +142,24 @@ fn services(
         ids: ids.clone(),
         tools: tools(config, exa.clone())?,
         max_tool_rounds: config.max_tool_rounds,
-    });
+        jobs: jobs.clone(),
+    }));
     let searches = SearchService {
         searches: storage.clone(),
         chats: storage.clone(),
-        exa: exa.map(|client| client as Arc<dyn ExaApi>),
+        exa: exa.map(|client| Arc::new(metered::MeteredExa(client)) as Arc<dyn ExaApi>),
         clock: clock.clone(),
         ids: ids.clone(),
     };
     let services = Services {
+        readiness: Arc::new(readiness::StorageReadiness(storage.clone())),
         searches: Arc::new(searches),
         chats: Arc::new(ChatService::new(storage, clock, ids)),
-        completions: Arc::new(completions),
+        resumable: completions.clone(),
+        completions,
         models: models.clone(),
     };
-    Ok((services, models))
+    Ok((services, Background { models, jobs }))
 }
 
 fn auth(config: &Config) -> AuthConfig {
@@ -163,7 +183,11 @@ pub fn openapi_spec(config: &Config, json: bool) -> anyhow::Result<String> {
     let storage = SeaOrmStorage::connect_lazy(&config.database_url).context("DATABASE_URL")?;
     let (services, _) = services(config, Arc::new(storage))?;
     let api = sybil_http::api_service(&services, &auth(config));
-    Ok(if json { api.spec() } else { api.spec_yaml() })
+    Ok(if json {
+        sybil_http::spec_json(&api)
+    } else {
+        sybil_http::spec_yaml(&api)
+    })
 }
 
 /// A bound, migrated server, ready to run.
@@ -178,9 +202,12 @@ impl Application {
     /// listener (port 0 picks a free port; see `port()`).
     pub async fn build(config: &Config) -> anyhow::Result<Application> {
         let storage = migrate(config).await?;
-        let (services, models) = services(config, storage)?;
-        models.spawn_refresh(MODEL_REFRESH);
-        let app = sybil_http::app(services, auth(config));
+        let (services, background) = services(config, storage)?;
+        background.models.spawn_refresh(MODEL_REFRESH);
+        background
+            .jobs
+            .spawn_maintenance(config.completion_retention);
+        let app = sybil_http::app(services, auth(config), config.rate_limit_per_minute);
         let bind = SocketAddr::new(config.host, config.port);
         let acceptor = TcpListener::bind(bind)
             .into_acceptor()

@@ -7,6 +7,7 @@ mod m20260101_000002_create_messages;
 mod m20260101_000003_create_llm_calls;
 mod m20260101_000004_create_searches;
 mod m20260101_000005_create_search_results;
+mod m20260101_000006_create_completion_jobs;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000003_create_llm_calls::Migration),
             Box::new(m20260101_000004_create_searches::Migration),
             Box::new(m20260101_000005_create_search_results::Migration),
+            Box::new(m20260101_000006_create_completion_jobs::Migration),
         ]
     }
 }

@@ -2,7 +2,9 @@
 
 pub mod chats;
 pub mod completions;
+pub mod jobs;
 pub mod models;
+pub mod readiness;
 pub mod searches;
 
 pub use chats::{ChatError, ChatUseCases, CreateChat};
@@ -10,5 +12,7 @@ pub use completions::{
     CompletionCommand, CompletionError, CompletionEvent, CompletionOutcome, CompletionUseCases,
     ToolCallEvent,
 };
+pub use jobs::{JobError, ResumableCompletions};
 pub use models::{ModelList, ModelUseCases};
+pub use readiness::ReadinessCheck;
 pub use searches::{RunSearch, SearchError, SearchUseCases};

@@ -1,12 +1,15 @@
 //! Ports the use cases call out through.
 
 pub mod clock;
+pub mod jobs;
 pub mod llm;
+pub mod metrics;
 pub mod searches;
 pub mod storage;
 pub mod tools;
 
 pub use clock::{Clock, IdGenerator};
+pub use jobs::{CompletionJob, JobStatus, JobStore, RecordedEvent};
 pub use llm::{
     LlmError, LlmFailure, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent, PromptMessage,
     PromptRole, ToolCall, ToolRound, ToolSpec, Usage,

@@ -164,3 +164,17 @@ fn an_enabled_devbox_tool_needs_a_host_and_a_key() {
         "{err}"
     );
 }
+
+#[test]
+fn rate_limit_defaults_to_120_and_zero_disables_it() {
+    assert_eq!(load(&[]).unwrap().rate_limit_per_minute, 120);
+    let off = load(&[("RATE_LIMIT_PER_MINUTE", "0")]).unwrap();
+    assert_eq!(off.rate_limit_per_minute, 0);
+    let errors = load(&[("RATE_LIMIT_PER_MINUTE", "-1")]).unwrap_err();
+    assert_eq!(
+        errors.0,
+        vec![
+            "RATE_LIMIT_PER_MINUTE: must be a non-negative integer (0 disables the limit) (got \"-1\")"
+        ]
+    );
+}

@@ -2,6 +2,9 @@
 //! calls and the tool loop), whole or streamed; and title suggestion.
 
 mod engine;
+mod jobs;
+
+pub use jobs::JobHub;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,9 +19,11 @@ use sybil_domain::title::title_from_answer;
 use sybil_domain::{CallStatus, Chat, LlmCall, Message, ModelChoice, Provider, Role};
 use sybil_ports::inbound::{
     CompletionCommand, CompletionError, CompletionEvent, CompletionOutcome, CompletionUseCases,
+    JobError, ResumableCompletions,
 };
 use sybil_ports::outbound::{
     CallLog, ChatRepository, Clock, IdGenerator, LlmRequest, PromptMessage, PromptRole,
+    RecordedEvent,
 };
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -36,6 +41,7 @@ const STREAM_BUFFER: usize = 16;
 pub struct CompletionService {
     engine: Arc<Engine>,
     providers: Providers,
+    jobs: Arc<JobHub>,
 }
 
 /// The collaborators of `CompletionService`.
@@ -48,6 +54,8 @@ pub struct CompletionDeps {
     pub tools: ToolRunner,
     /// `CHAT_MAX_TOOL_ROUNDS`.
     pub max_tool_rounds: u32,
+    /// Resumable completions of this replica.
+    pub jobs: Arc<JobHub>,
 }
 
 impl CompletionService {
@@ -62,6 +70,7 @@ impl CompletionService {
                 max_rounds: deps.max_tool_rounds,
             }),
             providers: deps.providers,
+            jobs: deps.jobs,
         }
     }
 
@@ -185,6 +194,7 @@ impl CompletionUseCases for CompletionService {
             chat_id: prepared.chat_id,
             provider: prepared.provider_name,
             model: prepared.model.clone(),
+            completion_id: None,
         };
         // The channel is empty, so this cannot wait.
         let _ = tx.try_send(meta);
@@ -267,6 +277,36 @@ impl CompletionUseCases for CompletionService {
             .rename_chat(id, title, self.engine.clock.now())
             .await?
             .ok_or(CompletionError::ChatNotFound)
+    }
+}
+
+#[async_trait]
+impl ResumableCompletions for CompletionService {
+    #[tracing::instrument(skip_all, fields(provider = %command.provider, model = %command.model))]
+    async fn start(
+        &self,
+        command: CompletionCommand,
+    ) -> Result<BoxStream<'static, RecordedEvent>, CompletionError> {
+        let prepared = self.prepare(&command).await?;
+        let id = self.engine.ids.new_id();
+        self.jobs.start(self.engine.clone(), prepared, id).await
+    }
+
+    async fn follow(
+        &self,
+        id: &str,
+        after: u64,
+    ) -> Result<BoxStream<'static, RecordedEvent>, JobError> {
+        let id = Uuid::parse_str(id).map_err(|_| JobError::NotFound)?;
+        if !self.jobs.exists(id).await? {
+            return Err(JobError::NotFound);
+        }
+        Ok(self.jobs.follow_job(id, after))
+    }
+
+    async fn stop(&self, id: &str) -> Result<bool, JobError> {
+        let id = Uuid::parse_str(id).map_err(|_| JobError::NotFound)?;
+        self.jobs.stop(id).await?.ok_or(JobError::NotFound)
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sybil_domain::devbox::{codex_command, reject_nul, shell_command};
 use sybil_domain::tool_loop::{ToolName, ToolOutcome, tool_argument};
+use sybil_ports::outbound::metrics::record_tool_call;
 use sybil_ports::outbound::{
     ExecOutput, PageFetcher, RemoteShell, SearchHit, ToolCall, ToolSpec, WebSearch,
 };
@@ -105,6 +106,7 @@ impl ToolRunner {
             Ok(output) => ToolOutcome::completed(&output, ms),
             Err(error) => ToolOutcome::failed(&error, ms),
         };
+        record_tool_call(&call.name, outcome.status(), started.elapsed());
         span.in_scope(|| {
             tracing::info!(
                 status = outcome.status(),
@@ -218,8 +220,16 @@ mod tests {
     #[async_trait]
     impl RemoteShell for RecordingShell {
         async fn run(&self, command: &str, timeout: Duration) -> Result<ExecOutput, ToolError> {
-            self.seen.lock().unwrap().push((command.to_string(), timeout));
-            Ok(ExecOutput { exit_status: Some(self.exit), stdout: "hi".into(), stderr: String::new(), timed_out: false })
+            self.seen
+                .lock()
+                .unwrap()
+                .push((command.to_string(), timeout));
+            Ok(ExecOutput {
+                exit_status: Some(self.exit),
+                stdout: "hi".into(),
+                stderr: String::new(),
+                timed_out: false,
+            })
         }
     }
 
@@ -245,38 +255,81 @@ mod tests {
     }
 
     fn call(name: &str, arguments: &str) -> ToolCall {
-        ToolCall { id: "c".into(), name: name.into(), arguments: arguments.into() }
+        ToolCall {
+            id: "c".into(),
+            name: name.into(),
+            arguments: arguments.into(),
+        }
     }
 
     #[tokio::test]
     async fn devbox_tools_send_the_quoted_command_with_their_timeout() {
-        let shell = Arc::new(RecordingShell { seen: Mutex::new(Vec::new()), exit: 0 });
+        let shell = Arc::new(RecordingShell {
+            seen: Mutex::new(Vec::new()),
+            exit: 0,
+        });
         let tools = runner(shell.clone(), true);
         let names: Vec<String> = tools.specs().into_iter().map(|s| s.name).collect();
-        assert_eq!(names, ["web_search", "fetch_url", "codex_exec", "shell_exec"]);
+        assert_eq!(
+            names,
+            ["web_search", "fetch_url", "codex_exec", "shell_exec"]
+        );
         let command = "echo \"$(whoami)\"; ls -la";
-        let out = tools.run(&call("shell_exec", &json!({ "command": command }).to_string())).await;
+        let out = tools
+            .run(&call(
+                "shell_exec",
+                &json!({ "command": command }).to_string(),
+            ))
+            .await;
         assert_eq!(out.status(), "completed");
         assert!(out.output.starts_with("exit status 0\n\nstdout:\nhi"));
-        let codex = tools.run(&call("codex_exec", r#"{"prompt":"-fix it"}"#)).await;
+        let codex = tools
+            .run(&call("codex_exec", r#"{"prompt":"-fix it"}"#))
+            .await;
         assert_eq!(codex.status(), "completed");
         let seen = shell.seen.lock().unwrap().clone();
-        assert_eq!(seen[0], (shell_command("/work dir", command), Duration::from_secs(120)));
-        assert_eq!(seen[1], (codex_command("/work dir", "-fix it"), Duration::from_secs(600)));
+        assert_eq!(
+            seen[0],
+            (
+                shell_command("/work dir", command),
+                Duration::from_secs(120)
+            )
+        );
+        assert_eq!(
+            seen[1],
+            (
+                codex_command("/work dir", "-fix it"),
+                Duration::from_secs(600)
+            )
+        );
     }
 
     #[tokio::test]
     async fn a_non_zero_exit_fails_and_disabled_tools_are_refused() {
-        let shell = Arc::new(RecordingShell { seen: Mutex::new(Vec::new()), exit: 3 });
+        let shell = Arc::new(RecordingShell {
+            seen: Mutex::new(Vec::new()),
+            exit: 3,
+        });
         let tools = runner(shell.clone(), false);
-        let out = tools.run(&call("shell_exec", r#"{"command":"false"}"#)).await;
+        let out = tools
+            .run(&call("shell_exec", r#"{"command":"false"}"#))
+            .await;
         assert_eq!(out.status(), "failed");
         assert!(out.output.starts_with("exit status 3"));
         let out = tools.run(&call("codex_exec", r#"{"prompt":"x"}"#)).await;
-        assert_eq!(out.error.as_deref(), Some("unknown or disabled tool: codex_exec"));
-        let out = tools.run(&call("shell_exec", "{\"command\":\"a\\u0000b\"}")).await;
+        assert_eq!(
+            out.error.as_deref(),
+            Some("unknown or disabled tool: codex_exec")
+        );
+        let out = tools
+            .run(&call("shell_exec", "{\"command\":\"a\\u0000b\"}"))
+            .await;
         assert_eq!(out.status(), "failed");
-        assert_eq!(shell.seen.lock().unwrap().len(), 1, "nothing ran for the refused calls");
+        assert_eq!(
+            shell.seen.lock().unwrap().len(),
+            1,
+            "nothing ran for the refused calls"
+        );
     }
 
     fn output(exit: Option<i32>, timed_out: bool) -> ExecOutput {

@@ -11,7 +11,9 @@ use sybil_testkit::{FakeKind, FakeLlm};
 pub struct TestApp {
     pub base: String,
     pub client: Client,
-    pub db_path: PathBuf,
+    pub db_url: String,
+    /// The SQLite file this app owns (removed on drop), if any.
+    pub db_path: Option<PathBuf>,
 }
 
 impl TestApp {
@@ -54,8 +56,10 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.db_path.display()));
+        if let Some(path) = &self.db_path {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
         }
     }
 }
@@ -74,9 +78,22 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let db_path = temp_db_path();
     let url = format!("sqlite://{}?mode=rwc", db_path.display());
-    let mut all: Vec<(String, String)> =
-        vec![("PORT".into(), "0".into()), ("DATABASE_URL".into(), url)];
-    all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let owned: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let mut app = spawn_app_on(&url, &owned).await;
+    app.db_path = Some(db_path);
+    app
+}
+
+/// Starts a server on the given database, which it does not own.
+pub async fn spawn_app_on(db_url: &str, vars: &[(String, String)]) -> TestApp {
+    let mut all: Vec<(String, String)> = vec![
+        ("PORT".into(), "0".into()),
+        ("DATABASE_URL".into(), db_url.to_string()),
+    ];
+    all.extend(vars.iter().cloned());
     let config = Config::from_lookup(|name| {
         all.iter()
             .rev()
@@ -90,8 +107,38 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     TestApp {
         base,
         client: Client::new(),
-        db_path,
+        db_url: db_url.to_string(),
+        db_path: None,
     }
+}
+
+/// A fresh PostgreSQL database for this test run (`SYBIL_TEST_POSTGRES_URL`
+/// names the server's admin database). Without PostgreSQL: `None` and a
+/// note, or a failure under `CI=true`.
+pub async fn postgres_database() -> Option<String> {
+    use sea_orm::{ConnectionTrait, Database};
+    let admin = std::env::var("SYBIL_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let conn = match Database::connect(admin.as_str()).await {
+        Ok(c) => c,
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("PostgreSQL is required when CI=true: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipped: PostgreSQL unreachable: {e}");
+            return None;
+        }
+    };
+    let name = format!("sybil_api_{}", uuid::Uuid::now_v7().simple());
+    conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create database");
+    let _ = conn.close().await;
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(admin);
+    Some(format!("{base}/{name}"))
 }
 
 /// Fake OpenAI, xAI and Anthropic upstreams, with the variables that point
@@ -148,10 +195,31 @@ pub struct CallRow {
 }
 
 impl TestApp {
+    /// Makes a running job look like its server died: another owner, and
+    /// a heartbeat long past.
+    pub async fn kill_jobs_heartbeat_for_test(&self, job: &str) {
+        use sea_orm::{ConnectionTrait, Database, Statement};
+        let db = Database::connect(self.db_url.as_str())
+            .await
+            .expect("raw connection");
+        let id = uuid::Uuid::parse_str(job).unwrap();
+        db.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+                "UPDATE completion_jobs SET owner = 'dead-replica', heartbeat_at = 0 WHERE id = $1"
+            } else {
+                "UPDATE completion_jobs SET owner = 'dead-replica', heartbeat_at = 0 WHERE id = ?"
+            },
+            [id.into()],
+        ))
+        .await
+        .expect("update job");
+        let _ = db.close().await;
+    }
+
     pub async fn llm_calls(&self) -> Vec<CallRow> {
         use sea_orm::{ConnectionTrait, Database, Statement};
-        let url = format!("sqlite://{}?mode=rw", self.db_path.display());
-        let db = Database::connect(url.as_str())
+        let db = Database::connect(self.db_url.as_str())
             .await
             .expect("raw connection");
         let rows = db

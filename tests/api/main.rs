@@ -6,6 +6,8 @@ mod completions;
 mod helpers;
 mod openapi;
 mod process;
+mod production;
+mod resumable;
 mod searches;
 mod streaming;
 mod tools;

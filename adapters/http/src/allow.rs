@@ -1,41 +1,79 @@
-//! The `Allow` header of a 405: the methods the spec declares for the path.
+//! The spec's path templates, matched against concrete paths: the `Allow`
+//! header of a 405, and the `route` label of the metrics.
 
 /// Path templates of the spec with their methods.
-pub struct AllowTable(Vec<(Vec<String>, Vec<String>)>);
+pub struct RouteTable(Vec<Row>);
 
-impl AllowTable {
-    /// Reads the paths of the spec's JSON text.
-    pub fn from_spec(spec_json: &str) -> Self {
+struct Row {
+    /// `/v1/chats/:chatId`, as routes are written in the metrics.
+    template: String,
+    segments: Vec<String>,
+    methods: Vec<String>,
+}
+
+impl RouteTable {
+    /// Reads the paths of the spec's JSON text, plus `extra` literal paths
+    /// served outside the spec (`/openapi.json`, `/docs`).
+    pub fn from_spec(spec_json: &str, extra: &[&str]) -> Self {
         let spec: serde_json::Value = serde_json::from_str(spec_json).unwrap_or_default();
         let mut rows = Vec::new();
         if let Some(paths) = spec["paths"].as_object() {
             for (template, ops) in paths {
-                let segments = template.split('/').map(str::to_string).collect();
                 let methods = ops
                     .as_object()
                     .map(|o| o.keys().map(|m| m.to_ascii_uppercase()).collect())
                     .unwrap_or_default();
-                rows.push((segments, methods));
+                rows.push(Row::new(template, methods));
             }
         }
-        AllowTable(rows)
+        rows.extend(extra.iter().map(|path| Row::new(path, vec!["GET".into()])));
+        RouteTable(rows)
     }
 
-    /// `GET, POST` for a concrete path, or `None` when no template matches.
-    pub fn allowed(&self, path: &str) -> Option<String> {
+    fn find(&self, path: &str) -> Option<&Row> {
         let parts: Vec<&str> = path.split('/').collect();
         self.0
             .iter()
-            .filter(|(segments, _)| {
-                segments.len() == parts.len()
-                    && segments
+            .filter(|row| {
+                row.segments.len() == parts.len()
+                    && row
+                        .segments
                         .iter()
                         .zip(&parts)
                         .all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p)
             })
             // A literal template (`/v1/chats/title/suggest`) wins over a parameter one.
-            .min_by_key(|(segments, _)| segments.iter().filter(|s| s.starts_with('{')).count())
-            .map(|(_, methods)| methods.join(", "))
+            .min_by_key(|row| row.segments.iter().filter(|s| s.starts_with('{')).count())
+    }
+
+    /// `GET, POST` for a concrete path, or `None` when no template matches.
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        self.find(path).map(|row| row.methods.join(", "))
+    }
+
+    /// The template a concrete path matches (`/v1/chats/:chatId`), or `None`.
+    pub fn template(&self, path: &str) -> Option<&str> {
+        self.find(path).map(|row| row.template.as_str())
+    }
+}
+
+impl Row {
+    fn new(template: &str, methods: Vec<String>) -> Row {
+        let segments: Vec<String> = template.split('/').map(str::to_string).collect();
+        let written: Vec<String> = segments
+            .iter()
+            .map(
+                |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(name) => format!(":{name}"),
+                    None => s.clone(),
+                },
+            )
+            .collect();
+        Row {
+            template: written.join("/"),
+            segments,
+            methods,
+        }
     }
 }
 
@@ -43,12 +81,17 @@ impl AllowTable {
 mod tests {
     use super::*;
 
-    #[test]
-    fn matches_templates_segment_by_segment() {
-        let table = AllowTable::from_spec(
+    fn table() -> RouteTable {
+        RouteTable::from_spec(
             r#"{"paths":{"/v1/chats":{"get":{},"post":{}},"/v1/chats/{chatId}":{"get":{},"delete":{}},
                 "/v1/chats/title/suggest":{"post":{}}}}"#,
-        );
+            &["/openapi.json"],
+        )
+    }
+
+    #[test]
+    fn matches_templates_segment_by_segment() {
+        let table = table();
         assert_eq!(table.allowed("/v1/chats").as_deref(), Some("GET, POST"));
         assert_eq!(
             table.allowed("/v1/chats/abc").as_deref(),
@@ -60,5 +103,17 @@ mod tests {
         );
         assert_eq!(table.allowed("/v1/other"), None);
         assert_eq!(table.allowed("/v1/chats/"), None);
+    }
+
+    #[test]
+    fn templates_are_written_with_colon_parameters() {
+        let table = table();
+        assert_eq!(table.template("/v1/chats/abc"), Some("/v1/chats/:chatId"));
+        assert_eq!(
+            table.template("/v1/chats/title/suggest"),
+            Some("/v1/chats/title/suggest")
+        );
+        assert_eq!(table.template("/openapi.json"), Some("/openapi.json"));
+        assert_eq!(table.template("/v1/chats/abc/def/ghi"), None);
     }
 }

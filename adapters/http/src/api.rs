@@ -4,6 +4,9 @@
 mod chats;
 mod completions;
 mod health;
+mod metrics;
+mod openai;
+mod resumable;
 mod searches;
 mod session;
 mod stream;
@@ -11,6 +14,9 @@ mod stream;
 pub use chats::ChatsApi;
 pub use completions::CompletionsApi;
 pub use health::HealthApi;
+pub use metrics::MetricsApi;
+pub use openai::OpenAiApi;
+pub use resumable::ResumableApi;
 pub use searches::SearchesApi;
 pub use session::SessionApi;
 pub use stream::StreamApi;
@@ -19,7 +25,7 @@ use poem_openapi::Tags;
 
 #[derive(Tags)]
 pub enum ApiTags {
-    /// Liveness.
+    /// Liveness, readiness and metrics.
     Health,
     /// Authentication mode and session.
     Auth,
@@ -31,4 +37,7 @@ pub enum ApiTags {
     Models,
     /// Exa searches and answers.
     Searches,
+    /// The OpenAI-compatible surface: OpenAI's wire format, for OpenAI SDKs.
+    #[oai(rename = "OpenAI")]
+    OpenAi,
 }

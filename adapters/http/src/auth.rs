@@ -1,5 +1,5 @@
-//! `ADMIN_TOKEN` auth: open mode when unset; otherwise every `/v1/*` route
-//! but `/v1/auth/session` needs `Authorization: Bearer <token>`.
+//! `ADMIN_TOKEN` auth: open mode when unset; otherwise every `/v1/*` and
+//! `/openai/v1/*` route but `/v1/auth/session` needs `Authorization: Bearer <token>`.
 
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use subtle::ConstantTimeEq;
@@ -28,8 +28,13 @@ pub fn is_authenticated(req: &Request, auth: &AuthConfig) -> bool {
         .into()
 }
 
+/// `/v1/*` and the OpenAI-compatible `/openai/v1/*` follow the same rule.
 fn needs_token(path: &str) -> bool {
-    (path == "/v1" || path.starts_with("/v1/")) && !OPEN_V1_PATHS.contains(&path)
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    (under("/v1") || under("/openai/v1")) && !OPEN_V1_PATHS.contains(&path)
 }
 
 pub async fn require_token<E: Endpoint>(
@@ -60,5 +65,10 @@ mod tests {
         assert!(!needs_token("/health"));
         assert!(!needs_token("/openapi.json"));
         assert!(!needs_token("/v10/x"));
+        assert!(needs_token("/openai/v1/models"));
+        assert!(needs_token("/openai/v1/chat/completions"));
+        assert!(!needs_token("/openai/v10"));
+        assert!(!needs_token("/readyz"));
+        assert!(!needs_token("/metrics"));
     }
 }

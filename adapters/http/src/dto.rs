@@ -2,6 +2,8 @@
 
 pub mod completions;
 pub mod events;
+pub mod openai_request;
+pub mod openai_response;
 pub mod requests;
 pub mod responses;
 pub mod searches;

@@ -3,7 +3,7 @@
 
 use poem::http::StatusCode;
 use poem_openapi::{ApiResponse, Object, payload::Json};
-use sybil_ports::inbound::{ChatError, CompletionError, SearchError};
+use sybil_ports::inbound::{ChatError, CompletionError, JobError, SearchError};
 use sybil_ports::outbound::StorageError;
 
 /// The body of every error response.
@@ -98,8 +98,6 @@ impl From<CompletionError> for ApiError {
                 ApiError::BadGateway(body(e.client_message()))
             }
             CompletionError::Storage(e) => e.into(),
-            // Only a streamed completion stops this way, and it has no JSON answer.
-            CompletionError::Stopped => ApiError::Internal(body("the completion was stopped")),
         }
     }
 }
@@ -112,6 +110,15 @@ impl From<SearchError> for ApiError {
             e @ SearchError::Unconfigured => ApiError::BadRequest(body(e.to_string())),
             e @ SearchError::Upstream { .. } => ApiError::BadGateway(body(e.to_string())),
             SearchError::Storage(e) => e.into(),
+        }
+    }
+}
+
+impl From<JobError> for ApiError {
+    fn from(err: JobError) -> Self {
+        match err {
+            JobError::NotFound => ApiError::NotFound(body("completion not found")),
+            JobError::Storage(e) => e.into(),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The HTTP adapter: the contract's REST API on poem-openapi, with the
-//! middleware every route shares (JSON errors, body limit, auth, tracing).
+//! The HTTP adapter: the contract's REST API and its OpenAI-compatible
+//! surface on poem-openapi, with the middleware every route shares (request
+//! ids and tracing, metrics, JSON errors, body limit, auth, rate limits).
 
 mod allow;
 mod api;
@@ -7,7 +8,11 @@ mod auth;
 mod body;
 mod dto;
 mod error;
+mod metrics;
 mod middleware;
+mod openai;
+mod ratelimit;
+mod spec;
 mod sse;
 mod time;
 
@@ -16,7 +21,10 @@ use std::sync::Arc;
 use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::OpenApiService;
 use sybil_domain::Secret;
-use sybil_ports::inbound::{ChatUseCases, CompletionUseCases, ModelUseCases, SearchUseCases};
+use sybil_ports::inbound::{
+    ChatUseCases, CompletionUseCases, ModelUseCases, ReadinessCheck, ResumableCompletions,
+    SearchUseCases,
+};
 
 pub use body::MAX_BODY_BYTES;
 
@@ -27,6 +35,8 @@ pub struct Services {
     pub completions: Arc<dyn CompletionUseCases>,
     pub models: Arc<dyn ModelUseCases>,
     pub searches: Arc<dyn SearchUseCases>,
+    pub readiness: Arc<dyn ReadinessCheck>,
+    pub resumable: Arc<dyn ResumableCompletions>,
 }
 
 /// Who may call `/v1/*`: everyone (open mode) or bearers of the admin token.
@@ -42,7 +52,10 @@ pub type ApiService = OpenApiService<
         api::ChatsApi,
         api::CompletionsApi,
         api::StreamApi,
+        api::ResumableApi,
         api::SearchesApi,
+        api::OpenAiApi,
+        api::MetricsApi,
     ),
     (),
 >;
@@ -52,12 +65,15 @@ pub type ApiService = OpenApiService<
 pub fn api_service(services: &Services, auth: &AuthConfig) -> ApiService {
     OpenApiService::new(
         (
-            api::HealthApi,
+            api::HealthApi::new(services.readiness.clone()),
             api::SessionApi::new(auth.clone()),
             api::ChatsApi::new(services.chats.clone()),
             api::CompletionsApi::new(services.completions.clone(), services.models.clone()),
-            api::StreamApi::new(services.completions.clone()),
+            api::StreamApi::new(services.completions.clone(), services.resumable.clone()),
+            api::ResumableApi::new(services.resumable.clone()),
             api::SearchesApi::new(services.searches.clone()),
+            api::OpenAiApi::new(services.completions.clone(), services.models.clone()),
+            api::MetricsApi,
         ),
         "Sybil API",
         "1.0.0",
@@ -65,18 +81,67 @@ pub fn api_service(services: &Services, auth: &AuthConfig) -> ApiService {
     .description("One REST API over OpenAI, Anthropic and xAI, with durable chat history.")
 }
 
-/// The whole HTTP application: the API, its spec and docs, and the shared middleware.
-pub fn app(services: Services, auth: AuthConfig) -> impl Endpoint<Output = Response> + 'static {
+/// The spec as served at `/openapi.yaml` and committed as `openapi.yaml`.
+pub fn spec_yaml(api: &ApiService) -> String {
+    spec::to_yaml(&spec::normalise(&api.spec_yaml()))
+}
+
+/// The same spec as JSON (`/openapi.json`).
+pub fn spec_json(api: &ApiService) -> String {
+    spec::to_json(&spec::normalise(&api.spec_yaml()))
+}
+
+/// Served outside the spec; listed so their metrics carry their own route.
+const UNDOCUMENTED_ROUTES: &[&str] = &["/openapi.json", "/openapi.yaml", "/docs"];
+
+/// The whole HTTP application: the API, its spec and docs, and the shared
+/// middleware. `rate_limit_per_minute` is `RATE_LIMIT_PER_MINUTE` (`0`: off).
+/// Installs the process-wide metrics recorder on first call.
+pub fn app(
+    services: Services,
+    auth: AuthConfig,
+    rate_limit_per_minute: u32,
+) -> impl Endpoint<Output = Response> + 'static {
+    metrics::exporter();
     let api = api_service(&services, &auth);
-    let allow = Arc::new(allow::AllowTable::from_spec(&api.spec()));
+    let routes_table = Arc::new(allow::RouteTable::from_spec(
+        &api.spec(),
+        UNDOCUMENTED_ROUTES,
+    ));
+    let limits = Arc::new(ratelimit::RateLimits::per_minute(rate_limit_per_minute));
+    let (allow, limited, metered) = (routes_table.clone(), routes_table.clone(), routes_table);
+    let (json, yaml) = (spec_json(&api), spec_yaml(&api));
     let routes = Route::new()
-        .at("/openapi.json", api.spec_endpoint())
-        .at("/openapi.yaml", api.spec_endpoint_yaml())
+        .at(
+            "/openapi.json",
+            poem::endpoint::make_sync(move |_| {
+                Response::builder()
+                    .content_type("application/json; charset=utf-8")
+                    .body(json.clone())
+            }),
+        )
+        .at(
+            "/openapi.yaml",
+            poem::endpoint::make_sync(move |_| {
+                Response::builder()
+                    .content_type("application/x-yaml")
+                    .body(yaml.clone())
+            }),
+        )
         .nest("/docs", api.swagger_ui())
         .nest("/", api);
+    // Innermost first: the rate limit counts only authenticated requests,
+    // and the metrics see the status the client finally gets.
     routes
+        .around(move |ep, req| ratelimit::limit(ep, req, limits.clone(), limited.clone()))
         .around(move |ep, req| auth::require_token(ep, req, auth.clone()))
         .around(body::limit_body)
+        // Boxed midway: the nested middleware types otherwise overflow the
+        // compiler's query depth in crates that await this endpoint.
+        .boxed()
         .around(move |ep, req| middleware::json_errors(ep, req, allow.clone()))
+        .around(openai::errors::envelope_errors)
+        .around(move |ep, req| metrics::record_request(ep, req, metered.clone()))
         .around(middleware::trace_request)
+        .boxed()
 }

@@ -1,14 +1,14 @@
 //! Middleware shared by every route: framework errors as `{ "message" }`
-//! JSON, and one tracing span per request.
+//! JSON, and one tracing span per request carrying its `x-request-id`.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use poem::http::{StatusCode, header};
+use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use tracing::Instrument;
 
-use crate::allow::AllowTable;
+use crate::allow::RouteTable;
 
 /// Turns every error that is not already one of our responses (unknown
 /// path, wrong method, wrong content type, a panic-free framework failure)
@@ -16,7 +16,7 @@ use crate::allow::AllowTable;
 pub async fn json_errors<E: Endpoint>(
     next: E,
     req: Request,
-    allow: Arc<AllowTable>,
+    allow: Arc<RouteTable>,
 ) -> Result<Response> {
     let path = req.uri().path().to_string();
     match next.call(req).await {
@@ -55,24 +55,78 @@ pub fn json_message(status: StatusCode, message: &str) -> Response {
         .body(serde_json::json!({ "message": message }).to_string())
 }
 
-/// One span per request; one line when it finishes, with status and latency.
+/// The header that carries a request's id, both ways.
+pub const REQUEST_ID: &str = "x-request-id";
+/// Longest client-sent id that is kept.
+const MAX_REQUEST_ID: usize = 128;
+
+/// The client's `x-request-id` when it is sane (1 to 128 visible ASCII
+/// characters, so it cannot forge log lines), else a new UUID.
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            !id.is_empty() && id.len() <= MAX_REQUEST_ID && id.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+/// One span per request, carrying its id; one line when it finishes, with
+/// status and latency. Every response carries the id in `x-request-id`.
 pub async fn trace_request<E: Endpoint>(next: E, req: Request) -> Result<Response> {
+    let id = request_id(&req);
     let span = tracing::info_span!(
         "http_request",
+        request_id = %id,
         method = %req.method(),
         path = %req.uri().path(),
     );
     async move {
         let started = Instant::now();
-        let result = next.call(req).await.map(IntoResponse::into_response);
-        let status = result.as_ref().map(|r| r.status().as_u16()).unwrap_or(500);
+        let mut resp = match next.call(req).await {
+            Ok(resp) => resp.into_response(),
+            Err(err) => err.into_response(),
+        };
         tracing::info!(
-            status,
+            status = resp.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1e3,
             "request finished"
         );
-        result
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            resp.headers_mut().insert(REQUEST_ID, value);
+        }
+        Ok(resp)
     }
     .instrument(span)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_id(id: &str) -> Request {
+        Request::builder().header(REQUEST_ID, id).finish()
+    }
+
+    #[test]
+    fn a_sane_client_id_is_kept() {
+        assert_eq!(request_id(&with_id("abc-123_x.y:z")), "abc-123_x.y:z");
+    }
+
+    #[test]
+    fn missing_or_insane_ids_are_replaced_by_a_uuid() {
+        let too_long = "a".repeat(MAX_REQUEST_ID + 1);
+        for req in [
+            Request::builder().finish(),
+            with_id(""),
+            with_id("two words"),
+            with_id(&too_long),
+        ] {
+            let id = request_id(&req);
+            assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+        }
+    }
 }

@@ -1,7 +1,9 @@
-//! The SSE response body: numbered frames from the use case's events, and
-//! `: ping` comments whenever 15 s pass with nothing sent.
+//! The SSE response body: frames from the use case's events (the contract's
+//! numbered events, or OpenAI's chunks), and `: ping` comments whenever 15 s
+//! pass with nothing sent.
 
 use std::io;
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,49 +15,85 @@ use poem_openapi::payload::Payload;
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
 use sybil_ports::inbound::CompletionEvent;
+use sybil_ports::outbound::RecordedEvent;
 
 use crate::dto::events::{StreamEvent, frame};
+use crate::metrics::OpenStream;
 
 /// Quiet time after which a `: ping` comment is sent.
 pub const PING_EVERY: Duration = Duration::from_secs(15);
 
-/// A `text/event-stream` body whose documented schema is `StreamEvent`.
-pub struct SseBody(pub Body);
+/// A `text/event-stream` body whose documented `data:` schema is `S`.
+pub struct SseBody<S = StreamEvent>(pub Body, PhantomData<S>);
 
-impl SseBody {
-    /// Frames `events` (ids from 1); the upstream pace drives the body, and
-    /// dropping the body drops `events`.
+impl SseBody<StreamEvent> {
+    /// Frames `events` as the contract's numbered events (ids from 1).
     pub fn new(events: BoxStream<'static, CompletionEvent>, ping_every: Duration) -> Self {
-        let frames = futures::stream::unfold((events, 0u64), move |(mut events, id)| async move {
-            match tokio::time::timeout(ping_every, events.next()).await {
-                Ok(Some(event)) => {
-                    let id = id + 1;
-                    Some((
-                        Ok::<_, io::Error>(Bytes::from(frame(id, &event))),
-                        (events, id),
-                    ))
-                }
-                Ok(None) => None,
-                Err(_) => Some((Ok(Bytes::from_static(b": ping\n\n")), (events, id))),
-            }
-        });
-        SseBody(Body::from_bytes_stream(frames))
+        let mut id = 0u64;
+        SseBody::framed(events, ping_every, move |event| {
+            id += 1;
+            Some(frame(id, event))
+        })
     }
 }
 
-impl Payload for SseBody {
+impl SseBody<StreamEvent> {
+    /// Frames a resumable completion's recorded events with their own ids.
+    pub fn recorded(events: BoxStream<'static, RecordedEvent>, ping_every: Duration) -> Self {
+        SseBody::framed(events, ping_every, |e: &RecordedEvent| {
+            Some(format!(
+                "event: {}\nid: {}\ndata: {}\n\n",
+                e.event, e.seq, e.data
+            ))
+        })
+    }
+}
+
+impl<S> SseBody<S> {
+    /// Writes each event as `format` frames it (`None` sends nothing for
+    /// it). The upstream pace drives the body; dropping the body drops
+    /// `events`, and the stream counts as open until then.
+    pub fn framed<T: Send + 'static>(
+        events: BoxStream<'static, T>,
+        ping_every: Duration,
+        format: impl FnMut(&T) -> Option<String> + Send + 'static,
+    ) -> Self {
+        let state = (events, format, OpenStream::open());
+        let frames =
+            futures::stream::unfold(state, move |(mut events, mut format, open)| async move {
+                loop {
+                    match tokio::time::timeout(ping_every, events.next()).await {
+                        Ok(Some(event)) => {
+                            if let Some(text) = format(&event) {
+                                let bytes = Ok::<_, io::Error>(Bytes::from(text));
+                                return Some((bytes, (events, format, open)));
+                            }
+                        }
+                        Ok(None) => return None,
+                        Err(_) => {
+                            let ping = Ok(Bytes::from_static(b": ping\n\n"));
+                            return Some((ping, (events, format, open)));
+                        }
+                    }
+                }
+            });
+        SseBody(Body::from_bytes_stream(frames), PhantomData)
+    }
+}
+
+impl<S: Type + Send> Payload for SseBody<S> {
     const CONTENT_TYPE: &'static str = "text/event-stream";
 
     fn schema_ref() -> MetaSchemaRef {
-        StreamEvent::schema_ref()
+        S::schema_ref()
     }
 
     fn register(registry: &mut Registry) {
-        StreamEvent::register(registry);
+        S::register(registry);
     }
 }
 
-impl IntoResponse for SseBody {
+impl<S: Send> IntoResponse for SseBody<S> {
     fn into_response(self) -> Response {
         let mut resp = Response::builder()
             .content_type("text/event-stream")

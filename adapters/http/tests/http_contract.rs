@@ -11,7 +11,9 @@ use sybil_http::{AuthConfig, Services, app};
 use sybil_ports::inbound::ChatError;
 use sybil_ports::inbound::chats::MockChatUseCases;
 use sybil_ports::inbound::completions::MockCompletionUseCases;
+use sybil_ports::inbound::jobs::MockResumableCompletions;
 use sybil_ports::inbound::models::MockModelUseCases;
+use sybil_ports::inbound::readiness::MockReadinessCheck;
 use sybil_ports::inbound::searches::MockSearchUseCases;
 use sybil_ports::outbound::{ChatWithMessages, StorageError};
 use uuid::Uuid;
@@ -22,12 +24,15 @@ fn client(mock: MockChatUseCases, token: Option<&str>) -> TestClient<impl poem::
         completions: Arc::new(MockCompletionUseCases::new()),
         models: Arc::new(MockModelUseCases::new()),
         searches: Arc::new(MockSearchUseCases::new()),
+        readiness: Arc::new(MockReadinessCheck::new()),
+        resumable: Arc::new(MockResumableCompletions::new()),
     };
     TestClient::new(app(
         services,
         AuthConfig {
             admin_token: token.map(Secret::new),
         },
+        0,
     ))
 }
 

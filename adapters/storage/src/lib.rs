@@ -5,6 +5,7 @@ mod chats;
 mod connect;
 mod entity;
 mod error;
+mod jobs;
 mod mapper;
 mod searches;
 mod write;

@@ -45,4 +45,6 @@ on_both_backends!(
     calls_are_recorded_and_deleted_with_their_chat,
     searches_round_trip_and_list_newest_first,
     a_saved_run_replaces_the_last_one_and_goes_with_its_search,
+    job_events_replay_in_order_after_a_given_id,
+    stops_heartbeats_stale_jobs_and_retention,
 );

@@ -15,6 +15,8 @@ mod snippet;
 
 pub use exa::{ExaClient, ExaSettings};
 pub use fetch::guard::{AddressKind, classify, is_forbidden};
-pub use fetch::{DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, FetchSettings, HttpPageFetcher};
+pub use fetch::{
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, FetchSettings, HttpPageFetcher,
+};
 pub use searxng::SearxngClient;
 pub use setup::SetupError;

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sybil_domain::{Chat, MessageInput, Provider, Usage};
 use uuid::Uuid;
 
@@ -33,6 +33,11 @@ pub struct CompletionOutcome {
     pub usage: Usage,
     /// The provider's last response body.
     pub raw: Value,
+    /// A streamed completion whose client left (or that was stopped): the
+    /// content is the text produced so far.
+    pub stopped: bool,
+    /// Time spent waiting on upstreams and tools, for the overhead figure.
+    pub wait_ms: f64,
 }
 
 /// A tool call that finished, as streamed after its message was stored.
@@ -60,6 +65,8 @@ pub enum CompletionEvent {
         chat_id: Option<Uuid>,
         provider: Provider,
         model: String,
+        /// Set for a resumable completion.
+        completion_id: Option<Uuid>,
     },
     Delta {
         text: String,
@@ -85,9 +92,6 @@ pub enum CompletionError {
     Upstream(#[from] LlmError),
     #[error(transparent)]
     Storage(#[from] StorageError),
-    /// A streamed completion whose client went away; the partial answer was kept.
-    #[error("the client disconnected")]
-    Stopped,
 }
 
 /// Completions over the configured providers.
@@ -126,4 +130,59 @@ pub trait CompletionUseCases: Send + Sync {
     /// # Errors
     /// `ChatNotFound`, `Unconfigured` (OpenAI), `Upstream`, `Storage`.
     async fn suggest_title(&self, chat_id: &str, content: &str) -> Result<Chat, CompletionError>;
+}
+
+impl CompletionEvent {
+    /// The SSE event name and its JSON `data`, exactly as the contract lists them.
+    pub fn to_wire(&self) -> (&'static str, Value) {
+        match self {
+            CompletionEvent::Meta {
+                chat_id,
+                provider,
+                model,
+                completion_id,
+            } => {
+                let mut data = json!({
+                    "chatId": chat_id.map(|id| id.to_string()),
+                    "provider": provider.as_str(),
+                    "model": model,
+                });
+                if let Some(id) = completion_id {
+                    data["completionId"] = json!(id.to_string());
+                }
+                ("meta", data)
+            }
+            CompletionEvent::Delta { text } => ("delta", json!({ "text": text })),
+            CompletionEvent::ToolCall(t) => (
+                "tool_call",
+                json!({
+                    "messageId": t.message_id.map(|id| id.to_string()),
+                    "toolCallId": t.tool_call_id,
+                    "name": t.name,
+                    "arguments": t.arguments,
+                    "status": t.status,
+                    "output": t.output,
+                    "error": t.error,
+                    "durationMs": t.duration_ms,
+                    "round": t.round,
+                }),
+            ),
+            CompletionEvent::Done(o) => (
+                "done",
+                json!({
+                    "chatId": o.chat_id.map(|id| id.to_string()),
+                    "provider": o.provider.as_str(),
+                    "model": o.model,
+                    "messageId": o.message_id.map(|id| id.to_string()),
+                    "message": { "role": "assistant", "content": o.content },
+                    "usage": {
+                        "inputTokens": o.usage.input_tokens,
+                        "outputTokens": o.usage.output_tokens,
+                        "totalTokens": o.usage.total_tokens,
+                    },
+                }),
+            ),
+            CompletionEvent::Error { message } => ("error", json!({ "message": message })),
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! and the answer, the `LlmCall` row, and the events of a streamed completion.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;
@@ -76,7 +76,11 @@ impl Engine {
         // Text of the model call in progress, kept if the client leaves.
         let mut partial = String::new();
         let tools_on = !request.tools.is_empty();
+        // Time spent waiting on the provider and the tools: what the gateway
+        // does not cost (see the overhead figure).
+        let mut waited = Duration::ZERO;
         let ended: Result<(String, Value), Stop> = loop {
+            let call_started = Instant::now();
             let call = match sink {
                 Some(_) => {
                     self.call_streaming(&prepared, &request, sink, &mut partial)
@@ -88,6 +92,7 @@ impl Engine {
                     .await
                     .map_err(Stop::Failed),
             };
+            waited += call_started.elapsed();
             let response = match call {
                 Ok(r) => r,
                 Err(stop) => break Err(stop),
@@ -100,10 +105,12 @@ impl Engine {
                 Step::Answer => break Ok((response.text, response.raw)),
                 Step::LimitReached => break Ok((limit_message(self.max_rounds), response.raw)),
                 Step::RunTools { round } => {
-                    match self
+                    let tools_started = Instant::now();
+                    let ran = self
                         .run_round(prepared.chat_id, &response.tool_calls, round, sink)
-                        .await
-                    {
+                        .await;
+                    waited += tools_started.elapsed();
+                    match ran {
                         Ok(outputs) => request.rounds.push(ToolRound {
                             response_id: response.response_id.clone(),
                             assistant_text: response.text,
@@ -141,6 +148,8 @@ impl Engine {
                     message_id,
                     usage,
                     raw,
+                    stopped: false,
+                    wait_ms: waited.as_secs_f64() * 1e3,
                 };
                 let _ = emit(sink, CompletionEvent::Done(outcome.clone())).await;
                 Ok(outcome)
@@ -159,11 +168,22 @@ impl Engine {
             }
             Err(Stop::Disconnected) => {
                 tracing::info!("client disconnected; keeping the partial answer");
-                self.store_answer(prepared.chat_id, &partial, Some(json!({ "stopped": true })))
+                let message_id = self
+                    .store_answer(prepared.chat_id, &partial, Some(json!({ "stopped": true })))
                     .await?;
                 self.record(call(CallStatus::Stopped, None, Some(usage)))
                     .await;
-                Err(CompletionError::Stopped)
+                Ok(CompletionOutcome {
+                    chat_id: prepared.chat_id,
+                    provider: prepared.provider_name,
+                    model: prepared.model.clone(),
+                    content: partial,
+                    message_id,
+                    usage,
+                    raw: Value::Null,
+                    stopped: true,
+                    wait_ms: waited.as_secs_f64() * 1e3,
+                })
             }
         }
     }

@@ -238,6 +238,11 @@ fn service(
             devbox: None,
         },
         max_tool_rounds: max_rounds,
+        jobs: Arc::new(JobHub::new(
+            Arc::new(sybil_ports::outbound::jobs::MockJobStore::new()),
+            Arc::new(FixedClock),
+            "test".into(),
+        )),
     })
 }
 

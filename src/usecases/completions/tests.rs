@@ -3,6 +3,7 @@ use std::sync::Mutex;
 use serde_json::json;
 use sybil_domain::{MessageInput, Timestamp};
 use sybil_ports::outbound::clock::{MockClock, MockIdGenerator};
+use sybil_ports::outbound::jobs::MockJobStore;
 use sybil_ports::outbound::llm::MockLlmProvider;
 use sybil_ports::outbound::storage::{MockCallLog, MockChatRepository};
 use sybil_ports::outbound::tools::MockPageFetcher;
@@ -76,6 +77,11 @@ fn service(
             devbox: None,
         },
         max_tool_rounds: 100,
+        jobs: Arc::new(JobHub::new(
+            Arc::new(MockJobStore::new()),
+            clock(),
+            "test".into(),
+        )),
     })
 }
 

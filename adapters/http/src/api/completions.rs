@@ -1,10 +1,11 @@
 //! `POST /v1/chat-completions`, `GET /v1/models`, `POST /v1/chats/title/suggest`.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use poem_openapi::{OpenApi, payload::Json};
+use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 use sybil_domain::Provider;
-use sybil_ports::inbound::{CompletionCommand, CompletionUseCases, ModelUseCases};
+use sybil_ports::inbound::{CompletionUseCases, ModelUseCases};
 
 use super::ApiTags;
 use crate::body::JsonBody;
@@ -14,6 +15,7 @@ use crate::dto::completions::{
 };
 use crate::dto::responses::{ChatEnvelope, ChatSummary};
 use crate::error::ApiError;
+use crate::ratelimit::Limited;
 
 pub struct CompletionsApi {
     completions: Arc<dyn CompletionUseCases>,
@@ -27,6 +29,23 @@ impl CompletionsApi {
             models,
         }
     }
+}
+
+#[derive(ApiResponse)]
+enum Completed {
+    /// The answer. `x-sybil-overhead-ms` is the time Sybil itself took: the
+    /// handler's total time minus the time spent waiting on upstream model
+    /// calls and tools.
+    #[oai(status = 200)]
+    Ok(
+        Json<CompletionResponse>,
+        #[oai(header = "x-sybil-overhead-ms")] String,
+    ),
+}
+
+/// Milliseconds since `started` not spent waiting on upstreams and tools.
+pub fn overhead_ms(started: Instant, wait_ms: f64) -> f64 {
+    (started.elapsed().as_secs_f64() * 1e3 - wait_ms).max(0.0)
 }
 
 #[OpenApi]
@@ -44,20 +63,19 @@ impl CompletionsApi {
     async fn complete(
         &self,
         body: JsonBody<CompletionRequest>,
-    ) -> Result<Json<CompletionResponse>, ApiError> {
-        let body = body.0;
+    ) -> Result<Completed, Limited<ApiError>> {
+        let started = Instant::now();
+        let (command, _) = body.0.into_command();
         let outcome = self
             .completions
-            .complete(CompletionCommand {
-                chat_id: body.chat_id,
-                provider: body.provider.domain(),
-                model: body.model,
-                messages: body.messages.into_iter().map(Into::into).collect(),
-                temperature: body.temperature,
-                max_tokens: body.max_tokens,
-            })
-            .await?;
-        Ok(Json(outcome.into()))
+            .complete(command)
+            .await
+            .map_err(ApiError::from)?;
+        let overhead = overhead_ms(started, outcome.wait_ms);
+        Ok(Completed::Ok(
+            Json(outcome.into()),
+            format!("{overhead:.3}"),
+        ))
     }
 
     /// List models
@@ -98,11 +116,12 @@ impl CompletionsApi {
     async fn suggest_title(
         &self,
         body: JsonBody<SuggestTitleRequest>,
-    ) -> Result<Json<ChatEnvelope>, ApiError> {
+    ) -> Result<Json<ChatEnvelope>, Limited<ApiError>> {
         let chat = self
             .completions
             .suggest_title(&body.0.chat_id, &body.0.content)
-            .await?;
+            .await
+            .map_err(ApiError::from)?;
         Ok(Json(ChatEnvelope {
             chat: ChatSummary::from(&chat),
         }))

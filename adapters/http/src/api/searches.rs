@@ -14,6 +14,7 @@ use crate::dto::searches::{
     SearchSummary, SearchToChatRequest,
 };
 use crate::error::ApiError;
+use crate::ratelimit::Limited;
 
 pub struct SearchesApi {
     searches: Arc<dyn SearchUseCases>,
@@ -101,7 +102,7 @@ impl SearchesApi {
         &self,
         #[oai(name = "searchId")] id: Path<String>,
         body: JsonBody<RunSearchRequest>,
-    ) -> ApiResult<Json<SearchDetailEnvelope>> {
+    ) -> Result<Json<SearchDetailEnvelope>, Limited<ApiError>> {
         let b = body.0;
         let ran = self
             .searches
@@ -116,7 +117,8 @@ impl SearchesApi {
                     exclude_domains: b.exclude_domains.unwrap_or_default(),
                 },
             )
-            .await?;
+            .await
+            .map_err(ApiError::from)?;
         Ok(Json(SearchDetailEnvelope { search: ran.into() }))
     }
 

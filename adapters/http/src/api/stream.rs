@@ -3,21 +3,29 @@
 use std::sync::Arc;
 
 use poem_openapi::{ApiResponse, OpenApi};
-use sybil_ports::inbound::{CompletionCommand, CompletionUseCases};
+use sybil_ports::inbound::{CompletionUseCases, ResumableCompletions};
 
 use super::ApiTags;
 use crate::body::JsonBody;
 use crate::dto::completions::CompletionRequest;
 use crate::error::ApiError;
+use crate::ratelimit::Limited;
 use crate::sse::{PING_EVERY, SseBody};
 
 pub struct StreamApi {
     completions: Arc<dyn CompletionUseCases>,
+    resumable: Arc<dyn ResumableCompletions>,
 }
 
 impl StreamApi {
-    pub fn new(completions: Arc<dyn CompletionUseCases>) -> Self {
-        StreamApi { completions }
+    pub fn new(
+        completions: Arc<dyn CompletionUseCases>,
+        resumable: Arc<dyn ResumableCompletions>,
+    ) -> Self {
+        StreamApi {
+            completions,
+            resumable,
+        }
     }
 }
 
@@ -42,19 +50,26 @@ impl StreamApi {
         method = "post",
         tag = "ApiTags::Completions"
     )]
-    async fn stream(&self, body: JsonBody<CompletionRequest>) -> Result<StreamResponse, ApiError> {
-        let body = body.0;
+    async fn stream(
+        &self,
+        body: JsonBody<CompletionRequest>,
+    ) -> Result<StreamResponse, Limited<ApiError>> {
+        let (command, resumable) = body.0.into_command();
+        if resumable {
+            let events = self
+                .resumable
+                .start(command)
+                .await
+                .map_err(ApiError::from)?;
+            return Ok(StreamResponse::Events(SseBody::recorded(
+                events, PING_EVERY,
+            )));
+        }
         let events = self
             .completions
-            .stream(CompletionCommand {
-                chat_id: body.chat_id,
-                provider: body.provider.domain(),
-                model: body.model,
-                messages: body.messages.into_iter().map(Into::into).collect(),
-                temperature: body.temperature,
-                max_tokens: body.max_tokens,
-            })
-            .await?;
+            .stream(command)
+            .await
+            .map_err(ApiError::from)?;
         Ok(StreamResponse::Events(SseBody::new(events, PING_EVERY)))
     }
 }

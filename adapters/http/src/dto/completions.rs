@@ -5,7 +5,7 @@ use poem_openapi::Object;
 use serde::Deserialize;
 use serde_json::Value;
 use sybil_domain::{MessageInput, Usage};
-use sybil_ports::inbound::{CompletionOutcome, ModelList};
+use sybil_ports::inbound::{CompletionCommand, CompletionOutcome, ModelList};
 
 use super::requests::{AttachmentRequest, ProviderName, RoleName, provider_name};
 use crate::time::iso;
@@ -70,6 +70,24 @@ pub struct CompletionRequest {
     pub temperature: Option<f64>,
     /// At least 1.
     pub max_tokens: Option<i64>,
+    /// Streaming only: run as a server-side job that survives the client;
+    /// `meta` then carries `completionId`.
+    pub resumable: Option<bool>,
+}
+
+impl CompletionRequest {
+    /// The use-case command, and whether a resumable job was asked for.
+    pub fn into_command(self) -> (CompletionCommand, bool) {
+        let command = CompletionCommand {
+            chat_id: self.chat_id,
+            provider: self.provider.domain(),
+            model: self.model,
+            messages: self.messages.into_iter().map(Into::into).collect(),
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+        };
+        (command, self.resumable.unwrap_or(false))
+    }
 }
 
 #[derive(Debug, Clone, Object)]

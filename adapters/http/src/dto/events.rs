@@ -2,8 +2,8 @@
 //! schemas for the spec, and their exact wire form.
 
 use poem_openapi::{Object, Union};
-use serde_json::{Value, json};
-use sybil_ports::inbound::{CompletionEvent, CompletionOutcome};
+use serde_json::Value;
+use sybil_ports::inbound::CompletionEvent;
 
 use super::completions::{AssistantMessageBody, UsageBody};
 use super::requests::ProviderName;
@@ -75,61 +75,17 @@ pub enum StreamEvent {
     Error(ErrorEvent),
 }
 
-fn done_data(o: &CompletionOutcome) -> Value {
-    json!({
-        "chatId": o.chat_id.map(|id| id.to_string()),
-        "provider": o.provider.as_str(),
-        "model": o.model,
-        "messageId": o.message_id.map(|id| id.to_string()),
-        "message": { "role": "assistant", "content": o.content },
-        "usage": {
-            "inputTokens": o.usage.input_tokens,
-            "outputTokens": o.usage.output_tokens,
-            "totalTokens": o.usage.total_tokens,
-        },
-    })
-}
-
-/// The event name and its JSON `data`, exactly as the contract lists them.
-pub fn wire(event: &CompletionEvent) -> (&'static str, Value) {
-    match event {
-        CompletionEvent::Meta {
-            chat_id,
-            provider,
-            model,
-        } => (
-            "meta",
-            json!({ "chatId": chat_id.map(|id| id.to_string()), "provider": provider.as_str(), "model": model }),
-        ),
-        CompletionEvent::Delta { text } => ("delta", json!({ "text": text })),
-        CompletionEvent::ToolCall(t) => (
-            "tool_call",
-            json!({
-                "messageId": t.message_id.map(|id| id.to_string()),
-                "toolCallId": t.tool_call_id,
-                "name": t.name,
-                "arguments": t.arguments,
-                "status": t.status,
-                "output": t.output,
-                "error": t.error,
-                "durationMs": t.duration_ms,
-                "round": t.round,
-            }),
-        ),
-        CompletionEvent::Done(o) => ("done", done_data(o)),
-        CompletionEvent::Error { message } => ("error", json!({ "message": message })),
-    }
-}
-
 /// One SSE frame: `event:`, `id:`, one `data:` line (JSON has no raw newlines).
 pub fn frame(id: u64, event: &CompletionEvent) -> String {
-    let (name, data) = wire(event);
+    let (name, data) = event.to_wire();
     format!("event: {name}\nid: {id}\ndata: {data}\n\n")
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
     use sybil_domain::{Provider, Usage};
+    use sybil_ports::inbound::CompletionOutcome;
     use uuid::Uuid;
 
     use super::*;
@@ -150,7 +106,7 @@ mod tests {
 
     #[test]
     fn done_has_exactly_the_contract_fields() {
-        let (name, data) = wire(&CompletionEvent::Done(CompletionOutcome {
+        let (name, data) = CompletionEvent::to_wire(&CompletionEvent::Done(CompletionOutcome {
             chat_id: None,
             provider: Provider::Xai,
             model: "grok".into(),
@@ -162,6 +118,8 @@ mod tests {
                 total_tokens: 3,
             },
             raw: json!({ "big": "not sent" }),
+            stopped: false,
+            wait_ms: 0.0,
         }));
         assert_eq!(name, "done");
         assert_eq!(

@@ -2,12 +2,14 @@
 
 mod append;
 mod chats;
+mod jobs;
 mod model_use;
 mod schema;
 mod searches;
 
 pub use append::*;
 pub use chats::*;
+pub use jobs::*;
 pub use model_use::*;
 pub use schema::*;
 pub use searches::*;

@@ -1,0 +1,172 @@
+//! The spec as served and committed: poem-openapi's, normalised where its
+//! output misleads clients. A property that is nullable is always present
+//! (`#[oai(nullable)]` means "present as null", as the contract wants), so
+//! it is listed in `required`; and a property that is a `$ref` with a
+//! description or `nullable` is written `anyOf: [$ref]` instead of poem's
+//! `allOf: [$ref, {annotations}]`, which code generators reject for enums.
+
+use serde_yaml::{Mapping, Value};
+
+/// Keys that annotate a schema without constraining it.
+const ANNOTATIONS: &[&str] = &[
+    "description",
+    "nullable",
+    "default",
+    "deprecated",
+    "example",
+    "readOnly",
+    "writeOnly",
+    "title",
+];
+
+/// Normalises poem-openapi's YAML; the text comes back unchanged if it
+/// cannot be parsed (it always can: poem wrote it).
+pub fn normalise(yaml: &str) -> Value {
+    let mut spec: Value = serde_yaml::from_str(yaml).unwrap_or(Value::Null);
+    if let Some(schemas) = spec
+        .get_mut("components")
+        .and_then(|c| c.get_mut("schemas"))
+        .and_then(Value::as_mapping_mut)
+    {
+        for (_, schema) in schemas.iter_mut() {
+            visit(schema);
+        }
+    }
+    spec
+}
+
+pub fn to_yaml(spec: &Value) -> String {
+    serde_yaml::to_string(spec).unwrap_or_default()
+}
+
+pub fn to_json(spec: &Value) -> String {
+    serde_json::to_string_pretty(spec).unwrap_or_default()
+}
+
+/// Fixes one schema and, recursively, the schemas inside it.
+fn visit(schema: &mut Value) {
+    let Some(map) = schema.as_mapping_mut() else {
+        return;
+    };
+    flatten_annotated_ref(map);
+    require_nullable_properties(map);
+    for key in ["allOf", "anyOf", "oneOf"] {
+        if let Some(list) = map.get_mut(key).and_then(Value::as_sequence_mut) {
+            list.iter_mut().for_each(visit);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = map.get_mut(key) {
+            visit(inner);
+        }
+    }
+    if let Some(props) = map.get_mut("properties").and_then(Value::as_mapping_mut) {
+        for (_, prop) in props.iter_mut() {
+            visit(prop);
+        }
+    }
+}
+
+/// `allOf: [{$ref}, {description, nullable}]` → `anyOf: [{$ref}]`, with the
+/// annotations (already copied beside `allOf` by poem) kept as siblings.
+fn flatten_annotated_ref(map: &mut Mapping) {
+    let Some(all_of) = map.get("allOf").and_then(Value::as_sequence) else {
+        return;
+    };
+    let is_ref = |v: &Value| {
+        v.as_mapping()
+            .is_some_and(|m| m.len() == 1 && m.contains_key("$ref"))
+    };
+    let is_annotation = |v: &Value| {
+        v.as_mapping().is_some_and(|m| {
+            m.keys()
+                .all(|k| k.as_str().is_some_and(|k| ANNOTATIONS.contains(&k)))
+        })
+    };
+    let refs: Vec<&Value> = all_of.iter().filter(|v| is_ref(v)).collect();
+    if refs.len() != 1 || !all_of.iter().all(|v| is_ref(v) || is_annotation(v)) {
+        return;
+    }
+    let target = refs[0].clone();
+    for part in all_of
+        .iter()
+        .filter(|v| is_annotation(v))
+        .cloned()
+        .collect::<Vec<_>>()
+    {
+        if let Value::Mapping(part) = part {
+            for (k, v) in part {
+                map.entry(k).or_insert(v);
+            }
+        }
+    }
+    map.remove("allOf");
+    map.insert("anyOf".into(), Value::Sequence(vec![target]));
+}
+
+/// Lists every `nullable` property of an object schema in `required`.
+fn require_nullable_properties(map: &mut Mapping) {
+    let Some(props) = map.get("properties").and_then(Value::as_mapping) else {
+        return;
+    };
+    let nullable: Vec<Value> = props
+        .iter()
+        .filter(|(_, p)| p.get("nullable").and_then(Value::as_bool) == Some(true))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if nullable.is_empty() {
+        return;
+    }
+    let required = map
+        .entry("required".into())
+        .or_insert_with(|| Value::Sequence(Vec::new()));
+    if let Some(list) = required.as_sequence_mut() {
+        for name in nullable {
+            if !list.contains(&name) {
+                list.push(name);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(yaml: &str) -> Value {
+        let spec = normalise(&format!("components:\n  schemas:\n    S:\n{yaml}"));
+        spec["components"]["schemas"]["S"].clone()
+    }
+
+    #[test]
+    fn nullable_properties_are_required() {
+        let s = schema(
+            "      type: object\n      required:\n      - id\n      properties:\n        id:\n          type: string\n        title:\n          type: string\n          nullable: true\n        note:\n          type: string\n",
+        );
+        assert_eq!(
+            s["required"],
+            serde_yaml::from_str::<Value>("[id, title]").unwrap()
+        );
+    }
+
+    #[test]
+    fn annotated_refs_become_any_of() {
+        let s = schema(
+            "      type: object\n      properties:\n        p:\n          nullable: true\n          allOf:\n          - $ref: '#/components/schemas/E'\n          - nullable: true\n            description: d\n",
+        );
+        let p = &s["properties"]["p"];
+        assert!(p.get("allOf").is_none());
+        assert_eq!(p["anyOf"][0]["$ref"], "#/components/schemas/E");
+        assert_eq!(p["nullable"], true);
+        assert_eq!(p["description"], "d");
+        assert_eq!(s["required"][0], "p");
+    }
+
+    #[test]
+    fn unions_of_objects_are_left_alone() {
+        let s = schema(
+            "      allOf:\n      - type: object\n        properties:\n          type:\n            type: string\n      - $ref: '#/components/schemas/T'\n",
+        );
+        assert!(s.get("allOf").is_some());
+    }
+}
