@@ -13,14 +13,15 @@ use sybil_testkit::{FakeKind, FakeLlm};
 
 const REQUESTS: usize = 2_000;
 
-/// Sends `REQUESTS` POSTs of `body` to `url`, `concurrency` at a time.
+/// Sends `REQUESTS` POSTs of `body` to `url`, `concurrency` at a time; returns
+/// the latency figures and the `x-sybil-overhead-ms` values seen.
 async fn load(
     client: &reqwest::Client,
     url: &str,
     headers: &[(&str, String)],
     body: Arc<Value>,
     concurrency: usize,
-) -> Figures {
+) -> (Figures, Vec<f64>) {
     let per_task = REQUESTS / concurrency;
     let wall = Instant::now();
     let mut tasks = Vec::new();
@@ -32,6 +33,7 @@ async fn load(
             .collect();
         tasks.push(tokio::spawn(async move {
             let mut samples = Vec::with_capacity(per_task);
+            let mut overheads = Vec::new();
             for _ in 0..per_task {
                 let mut req = client.post(&url).json(&*body);
                 for (k, v) in &headers {
@@ -40,17 +42,35 @@ async fn load(
                 let t = Instant::now();
                 let resp = req.send().await.expect("request");
                 assert!(resp.status().is_success(), "status {}", resp.status());
+                if let Some(v) = resp
+                    .headers()
+                    .get("x-sybil-overhead-ms")
+                    .and_then(|v| v.to_str().ok())
+                {
+                    overheads.push(v.parse::<f64>().unwrap_or(f64::NAN));
+                }
                 resp.bytes().await.expect("body");
                 samples.push(t.elapsed());
             }
-            samples
+            (samples, overheads)
         }));
     }
     let mut samples = Vec::new();
+    let mut overheads = Vec::new();
     for t in tasks {
-        samples.extend(t.await.unwrap());
+        let (s, o) = t.await.unwrap();
+        samples.extend(s);
+        overheads.extend(o);
     }
-    figures(samples, wall.elapsed())
+    (figures(samples, wall.elapsed()), overheads)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
 }
 
 #[tokio::main]
@@ -103,7 +123,7 @@ async fn main() {
         "{REQUESTS} requests per row; the fake, Sybil and the load generator share the machine's cores"
     );
     for concurrency in [1, 64] {
-        let direct = load(
+        let (direct, _) = load(
             &client,
             &direct_url,
             &auth,
@@ -115,15 +135,22 @@ async fn main() {
             &format!("direct to the fake, concurrency {concurrency}"),
             &direct,
         );
-        let plain = load(&client, &sybil_url, &[], without_chat.clone(), concurrency).await;
+        let (plain, plain_overhead) =
+            load(&client, &sybil_url, &[], without_chat.clone(), concurrency).await;
         print(
             &format!("through Sybil, no chatId, concurrency {concurrency}"),
             &plain,
         );
-        let stored = load(&client, &sybil_url, &[], with_chat.clone(), concurrency).await;
+        let (stored, stored_overhead) =
+            load(&client, &sybil_url, &[], with_chat.clone(), concurrency).await;
         print(
             &format!("through Sybil, chatId on SQLite, concurrency {concurrency}"),
             &stored,
+        );
+        println!(
+            "  x-sybil-overhead-ms p50 at concurrency {concurrency}: no chatId {:.3} ms, chatId {:.3} ms",
+            median(plain_overhead),
+            median(stored_overhead)
         );
         println!(
             "  added at concurrency {concurrency}: no chatId p50 {:+.3} ms p99 {:+.3} ms; chatId p50 {:+.3} ms p99 {:+.3} ms; throughput {:.0}% / {:.0}% of direct",

@@ -73,6 +73,7 @@ async fn main() {
             .env("OPENAI_API_KEY", fake.api_key())
             .env("OPENAI_BASE_URL", fake.base_url())
             .env("RUST_LOG", "warn")
+            .env("RATE_LIMIT_PER_MINUTE", "0")
             .stdout(Stdio::null())
             .spawn()
             .expect("start sybil"),
@@ -127,7 +128,44 @@ async fn main() {
         support::ms(s.p50) - support::ms(d.p50)
     );
 
-    // Open streams that stay idle: the fake sends one delta, then waits.
+    // Replay of a finished resumable completion of about 1,000 stored events.
+    let words: Vec<String> = (0..998).map(|i| format!("w{i}")).collect();
+    fake.push(Reply::text(&words.join(" ")));
+    let resumable = json!({ "provider": "openai", "model": "gpt-4.1-mini", "resumable": true,
+                            "messages": [{ "role": "user", "content": "count" }] });
+    let job = client
+        .post(format!("{base}/v1/chat-completions/stream"))
+        .json(&resumable)
+        .send()
+        .await
+        .unwrap();
+    let body = job.text().await.unwrap();
+    let events = body.matches("\nid: ").count();
+    let id = body
+        .split("\"completionId\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("completionId")
+        .to_string();
+    let mut replays = Vec::new();
+    let wall = Instant::now();
+    for _ in 0..50 {
+        let t = Instant::now();
+        let resp = client
+            .get(format!("{base}/v1/chat-completions/{id}/events"))
+            .send()
+            .await
+            .unwrap();
+        let text = resp.text().await.unwrap();
+        assert!(text.contains("event: done"));
+        replays.push(t.elapsed());
+    }
+    print(
+        &format!("replay of a finished job, {events} stored events, to the last event"),
+        &figures(replays, wall.elapsed()),
+    );
+
+    // Open streams that stay idle: the fake waits before every event.
     for _ in 0..OPEN_STREAMS {
         fake.push(Reply::text("hello there").with_chunk_delay(Duration::from_secs(120)));
     }

@@ -84,12 +84,12 @@ fi
 PYTHONPATH="$WORK/client" "$PY" "$HERE/generated_client.py" "$OPEN"
 
 echo "== schemathesis"
-"$VENV/bin/st" run "$OPEN/openapi.json" \
+"$VENV/bin/st" --config-file "$HERE/schemathesis.toml" run "$OPEN/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --max-examples "${SYBIL_CONTRACT_EXAMPLES:-50}" \
   --workers 2 \
   --request-timeout 20 \
   --suppress-health-check all \
-  --seed 1
+  --seed "${SYBIL_CONTRACT_SEED:-1}"
 
 echo "contract checks passed"

@@ -443,3 +443,28 @@ async fn eight_concurrent_streams_each_get_their_own_text() {
     expected.sort();
     assert_eq!(texts, expected);
 }
+
+#[tokio::test]
+async fn meta_is_sent_before_the_upstream_produces_anything() {
+    let (app, fakes) = spawn_with_fakes().await;
+    fakes
+        .openai
+        .push(Reply::text("late words").with_chunk_delay(Duration::from_secs(2)));
+    let mut resp = app
+        .client
+        .post(app.url("/v1/chat-completions/stream"))
+        .json(&request("openai", None, "hi"))
+        .send()
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(Duration::from_millis(1500), resp.chunk())
+        .await
+        .expect("the first frame does not wait for the upstream")
+        .unwrap()
+        .unwrap();
+    assert!(
+        std::str::from_utf8(&first)
+            .unwrap()
+            .starts_with("event: meta")
+    );
+}

@@ -1,9 +1,11 @@
 //! The spec as served and committed: poem-openapi's, normalised where its
 //! output misleads clients. A property that is nullable is always present
 //! (`#[oai(nullable)]` means "present as null", as the contract wants), so
-//! it is listed in `required`; and a property that is a `$ref` with a
+//! it is listed in `required`; a property that is a `$ref` with a
 //! description or `nullable` is written `anyOf: [$ref]` instead of poem's
-//! `allOf: [$ref, {annotations}]`, which code generators reject for enums.
+//! `allOf: [$ref, {annotations}]`, which code generators reject for enums;
+//! and a `text/event-stream` schema describes one event as SSE clients
+//! parse it (`event`, `id`, `data`), its `data` schema in `x-data-schema`.
 
 use serde_yaml::{Mapping, Value};
 
@@ -19,10 +21,24 @@ const ANNOTATIONS: &[&str] = &[
     "title",
 ];
 
-/// Normalises poem-openapi's YAML; the text comes back unchanged if it
-/// cannot be parsed (it always can: poem wrote it).
+/// Normalises poem-openapi's YAML (which always parses: poem wrote it).
 pub fn normalise(yaml: &str) -> Value {
     let mut spec: Value = serde_yaml::from_str(yaml).unwrap_or(Value::Null);
+    if let Some(paths) = spec.get_mut("paths").and_then(Value::as_mapping_mut) {
+        for (_, ops) in paths.iter_mut() {
+            for (_, op) in ops.as_mapping_mut().into_iter().flatten() {
+                let responses = op.get_mut("responses").and_then(Value::as_mapping_mut);
+                for (_, response) in responses.into_iter().flatten() {
+                    if let Some(sse) = response
+                        .get_mut("content")
+                        .and_then(|c| c.get_mut("text/event-stream"))
+                    {
+                        describe_events(sse);
+                    }
+                }
+            }
+        }
+    }
     if let Some(schemas) = spec
         .get_mut("components")
         .and_then(|c| c.get_mut("schemas"))
@@ -41,6 +57,39 @@ pub fn to_yaml(spec: &Value) -> String {
 
 pub fn to_json(spec: &Value) -> String {
     serde_json::to_string_pretty(spec).unwrap_or_default()
+}
+
+/// `schema: {$ref: X}` of an event stream becomes the schema of one event,
+/// which is what an SSE client (and schemathesis) checks: `data` is text
+/// holding the JSON of `X` (or OpenAI's closing `[DONE]`).
+fn describe_events(media: &mut Value) {
+    let Some(target) = media
+        .get("schema")
+        .filter(|s| s.get("$ref").is_some())
+        .cloned()
+    else {
+        return;
+    };
+    let mut string = Mapping::new();
+    string.insert("type".into(), "string".into());
+    let mut properties = Mapping::new();
+    for name in ["event", "id", "data"] {
+        properties.insert(name.into(), Value::Mapping(string.clone()));
+    }
+    let mut event = Mapping::new();
+    event.insert("type".into(), "object".into());
+    event.insert(
+        "description".into(),
+        "One server-sent event as an SSE client reads it; `data` is the JSON text of \
+         `x-data-schema` (an OpenAI stream ends with `data: [DONE]`)."
+            .into(),
+    );
+    event.insert("required".into(), Value::Sequence(vec!["data".into()]));
+    event.insert("properties".into(), Value::Mapping(properties));
+    event.insert("x-data-schema".into(), target);
+    if let Some(media) = media.as_mapping_mut() {
+        media.insert("schema".into(), Value::Mapping(event));
+    }
 }
 
 /// Fixes one schema and, recursively, the schemas inside it.
@@ -160,6 +209,19 @@ mod tests {
         assert_eq!(p["nullable"], true);
         assert_eq!(p["description"], "d");
         assert_eq!(s["required"][0], "p");
+    }
+
+    #[test]
+    fn event_stream_schemas_describe_one_event() {
+        let spec = normalise(
+            "paths:\n  /s:\n    post:\n      responses:\n        '200':\n          content:\n            text/event-stream:\n              schema:\n                $ref: '#/components/schemas/E'\n",
+        );
+        let schema = &spec["paths"]["/s"]["post"]["responses"]["200"]["content"]["text/event-stream"]
+            ["schema"];
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["required"][0], "data");
+        assert_eq!(schema["properties"]["data"]["type"], "string");
+        assert_eq!(schema["x-data-schema"]["$ref"], "#/components/schemas/E");
     }
 
     #[test]

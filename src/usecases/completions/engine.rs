@@ -138,7 +138,16 @@ impl Engine {
         };
         match ended {
             Ok((content, raw)) => {
-                let message_id = self.store_answer(prepared.chat_id, &content, None).await?;
+                let message_id = match self.store_answer(prepared.chat_id, &content, None).await {
+                    Ok(id) => id,
+                    Err(e) => {
+                        // A stream must still end with one final event.
+                        let message =
+                            "storage unavailable: the answer could not be stored".to_string();
+                        let _ = emit(sink, CompletionEvent::Error { message }).await;
+                        return Err(e);
+                    }
+                };
                 self.record(call(CallStatus::Ok, None, Some(usage))).await;
                 let outcome = CompletionOutcome {
                     chat_id: prepared.chat_id,

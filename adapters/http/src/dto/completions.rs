@@ -7,7 +7,7 @@ use serde_json::Value;
 use sybil_domain::{MessageInput, Usage};
 use sybil_ports::inbound::{CompletionCommand, CompletionOutcome, ModelList};
 
-use super::requests::{AttachmentRequest, ProviderName, RoleName, provider_name};
+use super::requests::{AttachmentRequest, ProviderName, RoleName, message_input, provider_name};
 use crate::time::iso;
 
 /// A message of the history sent for a completion. The fields of a stored
@@ -36,18 +36,7 @@ pub struct CompletionMessageRequest {
 
 impl From<CompletionMessageRequest> for MessageInput {
     fn from(m: CompletionMessageRequest) -> Self {
-        MessageInput {
-            role: m.role.as_str().into(),
-            content: m.content,
-            name: m.name,
-            metadata: None,
-            attachments: m
-                .attachments
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        }
+        message_input(m.role, m.content, m.name, None, m.attachments)
     }
 }
 

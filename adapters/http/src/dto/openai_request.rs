@@ -13,22 +13,27 @@ use serde_json::Value;
 pub struct OpenAiChatRequest {
     /// `<provider>/<model>`, e.g. `openai/gpt-4.1-mini`; the provider is
     /// `openai`, `anthropic` or `xai`.
+    #[oai(validator(pattern = r"^(openai|anthropic|xai)/.*\S"))]
     pub model: String,
-    /// The conversation, oldest first; at least one message.
+    /// The conversation, oldest first.
+    #[oai(validator(min_items = 1))]
     pub messages: Vec<OpenAiMessage>,
     /// Answer with `chat.completion.chunk` events ending `data: [DONE]`.
     pub stream: Option<bool>,
     pub stream_options: Option<OpenAiStreamOptions>,
-    /// 0 to 2 (clamped to 1 for Anthropic).
+    /// Clamped to 1 for Anthropic.
+    #[oai(validator(minimum(value = "0"), maximum(value = "2")))]
     pub temperature: Option<f64>,
-    /// At least 1.
+    #[oai(validator(minimum(value = "1"), maximum(value = "4294967295")))]
     pub max_tokens: Option<i64>,
-    /// At least 1; wins over `max_tokens`.
+    /// Wins over `max_tokens`.
+    #[oai(validator(minimum(value = "1"), maximum(value = "4294967295")))]
     pub max_completion_tokens: Option<i64>,
     /// Only 1 is supported.
+    #[oai(validator(minimum(value = "1"), maximum(value = "1")))]
     pub n: Option<i64>,
-    /// Client-side tools are not supported (Sybil runs its own tools); must be
-    /// absent or empty.
+    /// Client-side tools are not supported (Sybil runs its own tools).
+    #[oai(validator(max_items = 0))]
     pub tools: Option<Vec<Value>>,
 }
 

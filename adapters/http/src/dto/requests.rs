@@ -105,6 +105,27 @@ impl From<AttachmentRequest> for AttachmentInput {
     }
 }
 
+/// The use-case form of a message, whichever route it came by.
+pub fn message_input(
+    role: RoleName,
+    content: String,
+    name: Option<String>,
+    metadata: Option<Value>,
+    attachments: Option<Vec<AttachmentRequest>>,
+) -> MessageInput {
+    MessageInput {
+        role: role.as_str().into(),
+        content,
+        name,
+        metadata,
+        attachments: attachments
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    }
+}
+
 /// A message of a new chat's initial transcript.
 #[derive(Debug, Clone, Object, Deserialize)]
 #[oai(
@@ -122,18 +143,7 @@ pub struct InitialMessageRequest {
 
 impl From<InitialMessageRequest> for MessageInput {
     fn from(m: InitialMessageRequest) -> Self {
-        MessageInput {
-            role: m.role.as_str().into(),
-            content: m.content,
-            name: m.name,
-            metadata: None,
-            attachments: m
-                .attachments
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        }
+        message_input(m.role, m.content, m.name, None, m.attachments)
     }
 }
 
@@ -188,17 +198,6 @@ pub struct NewMessageRequest {
 
 impl From<NewMessageRequest> for MessageInput {
     fn from(m: NewMessageRequest) -> Self {
-        MessageInput {
-            role: m.role.as_str().into(),
-            content: m.content,
-            name: m.name,
-            metadata: m.metadata,
-            attachments: m
-                .attachments
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        }
+        message_input(m.role, m.content, m.name, m.metadata, m.attachments)
     }
 }

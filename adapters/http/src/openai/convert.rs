@@ -2,6 +2,7 @@
 //! `<provider>/<model>` id, roles (`developer` is `system`), and content
 //! parts (text joined, `data:` image URLs as image attachments).
 
+use sybil_domain::completion::{CompletionRuleError, check_completion};
 use sybil_domain::{AttachmentInput, MessageInput, Provider};
 use sybil_ports::inbound::CompletionCommand;
 
@@ -35,6 +36,8 @@ pub fn to_call(req: OpenAiChatRequest) -> Result<OpenAiCall, OpenAiError> {
             Some("tools"),
         ));
     }
+    let max_tokens = req.max_completion_tokens.or(req.max_tokens);
+    check_scalars(&req, max_tokens)?;
     let messages = req
         .messages
         .into_iter()
@@ -48,7 +51,7 @@ pub fn to_call(req: OpenAiChatRequest) -> Result<OpenAiCall, OpenAiError> {
             model,
             messages,
             temperature: req.temperature,
-            max_tokens: req.max_completion_tokens.or(req.max_tokens),
+            max_tokens,
         },
         stream: req.stream.unwrap_or(false),
         include_usage: req
@@ -57,6 +60,30 @@ pub fn to_call(req: OpenAiChatRequest) -> Result<OpenAiCall, OpenAiError> {
             .unwrap_or(false),
         model: req.model,
     })
+}
+
+/// The use case checks these too, but its messages name the `/v1` fields
+/// (`maxTokens`); here they name OpenAI's parameters.
+fn check_scalars(req: &OpenAiChatRequest, max_tokens: Option<i64>) -> Result<(), OpenAiError> {
+    let max_param = if req.max_completion_tokens.is_some() {
+        "max_completion_tokens"
+    } else {
+        "max_tokens"
+    };
+    match check_completion("m", req.messages.len(), req.temperature, max_tokens) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let (param, message) = match e {
+                CompletionRuleError::NoMessages => ("messages", e.to_string()),
+                CompletionRuleError::Temperature => ("temperature", e.to_string()),
+                CompletionRuleError::MaxTokens | CompletionRuleError::EmptyModel => (
+                    max_param,
+                    format!("{max_param} must be an integer from 1 to 4294967295"),
+                ),
+            };
+            Err(OpenAiError::bad_request(message, Some(param)))
+        }
+    }
 }
 
 fn split_model(id: &str) -> Result<(Provider, String), OpenAiError> {
@@ -205,11 +232,29 @@ mod tests {
         let body = rejected(serde_json::json!({ "model": "openai/m", "messages": [],
             "tools": [{ "type": "function", "function": { "name": "f" } }] }));
         assert_eq!(body["error"]["param"], "tools");
-        assert!(
-            to_call(request(
-                serde_json::json!({ "model": "openai/m", "messages": [], "n": 1, "tools": [] })
-            ))
-            .is_ok()
+        let ok = serde_json::json!({ "model": "openai/m", "n": 1, "tools": [],
+                                     "messages": [{ "role": "user", "content": "hi" }] });
+        assert!(to_call(request(ok)).is_ok());
+    }
+
+    #[test]
+    fn scalar_rules_name_openai_parameters() {
+        let hi = serde_json::json!([{ "role": "user", "content": "hi" }]);
+        let body = rejected(serde_json::json!({ "model": "openai/m", "messages": [] }));
+        assert_eq!(body["error"]["param"], "messages");
+        let body = rejected(
+            serde_json::json!({ "model": "openai/m", "messages": hi, "temperature": 2.5 }),
         );
+        assert_eq!(body["error"]["param"], "temperature");
+        let body =
+            rejected(serde_json::json!({ "model": "openai/m", "messages": hi, "max_tokens": 0 }));
+        assert_eq!(body["error"]["param"], "max_tokens");
+        assert_eq!(
+            body["error"]["message"],
+            "max_tokens must be an integer from 1 to 4294967295"
+        );
+        let body = rejected(serde_json::json!({ "model": "openai/m", "messages": hi,
+                                                "max_completion_tokens": -1, "max_tokens": 5 }));
+        assert_eq!(body["error"]["param"], "max_completion_tokens");
     }
 }
