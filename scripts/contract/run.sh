@@ -5,7 +5,10 @@
 # committed openapi.yaml. Builds the server and the fake upstreams, serves
 # everything on 127.0.0.1 with SQLite in a temp folder, stops it all at the end.
 #
-# usage: bash scripts/contract/run.sh    (SYBIL_CONTRACT_VENV overrides the venv folder)
+# usage: bash scripts/contract/run.sh
+#   SYBIL_CONTRACT_VENV      the venv folder (default target/contract-venv)
+#   SYBIL_CONTRACT_EXAMPLES  schemathesis examples per operation (default 50)
+#   SYBIL_CONTRACT_SEED      schemathesis seed (default 1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -13,13 +16,14 @@ HERE=$ROOT/scripts/contract
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 VENV=${SYBIL_CONTRACT_VENV:-$TARGET_DIR/contract-venv}
 
-# The pinned tools, installed once per requirements.txt.
-stamp=$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1)
+# The pinned tools, installed once per requirements.txt + constraints.txt.
+stamp=$(cat "$HERE/requirements.txt" "$HERE/constraints.txt" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$VENV/.stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "contract: installing the pinned Python tools into $VENV"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    -r "$HERE/requirements.txt" -c "$HERE/constraints.txt"
   echo "$stamp" >"$VENV/.stamp"
 fi
 PY=$VENV/bin/python
@@ -84,12 +88,13 @@ fi
 PYTHONPATH="$WORK/client" "$PY" "$HERE/generated_client.py" "$OPEN"
 
 echo "== schemathesis"
-"$VENV/bin/st" --config-file "$HERE/schemathesis.toml" run "$OPEN/openapi.json" \
+# From the temp folder: schemathesis and hypothesis keep caches in the working directory.
+(cd "$WORK" && "$VENV/bin/st" --config-file "$HERE/schemathesis.toml" run "$OPEN/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --max-examples "${SYBIL_CONTRACT_EXAMPLES:-50}" \
   --workers 2 \
   --request-timeout 20 \
   --suppress-health-check all \
-  --seed "${SYBIL_CONTRACT_SEED:-1}"
+  --seed "${SYBIL_CONTRACT_SEED:-1}")
 
 echo "contract checks passed"

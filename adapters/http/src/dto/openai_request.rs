@@ -34,7 +34,17 @@ pub struct OpenAiChatRequest {
     pub n: Option<i64>,
     /// Client-side tools are not supported (Sybil runs its own tools).
     #[oai(validator(max_items = 0))]
-    pub tools: Option<Vec<Value>>,
+    pub tools: Option<Vec<OpenAiTool>>,
+}
+
+/// A client-side tool definition; only named here to be refused.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "OpenAiTool")]
+pub struct OpenAiTool {
+    /// `function`.
+    #[oai(rename = "type")]
+    #[serde(rename = "type")]
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, Object, Deserialize)]
