@@ -9,5 +9,6 @@ mod process;
 mod production;
 mod resumable;
 mod searches;
+mod sse;
 mod streaming;
 mod tools;

@@ -8,44 +8,7 @@ use serde_json::{Value, json};
 use sybil_testkit::Reply;
 
 use crate::helpers::{Fakes, TestApp, postgres_database, spawn_app_on, spawn_with_fakes};
-
-#[derive(Debug, Clone)]
-struct Frame {
-    event: String,
-    id: u64,
-    data: Value,
-}
-
-fn parse(text: &str) -> Vec<Frame> {
-    text.split("\n\n")
-        .filter(|b| !b.trim().is_empty() && !b.starts_with(':'))
-        .map(|b| {
-            let mut f = Frame {
-                event: String::new(),
-                id: 0,
-                data: Value::Null,
-            };
-            for line in b.lines() {
-                if let Some(v) = line.strip_prefix("event: ") {
-                    f.event = v.into();
-                } else if let Some(v) = line.strip_prefix("id: ") {
-                    f.id = v.parse().unwrap();
-                } else if let Some(v) = line.strip_prefix("data: ") {
-                    f.data = serde_json::from_str(v).unwrap();
-                }
-            }
-            f
-        })
-        .collect()
-}
-
-fn text(frames: &[Frame]) -> String {
-    frames
-        .iter()
-        .filter(|f| f.event == "delta")
-        .map(|f| f.data["text"].as_str().unwrap())
-        .collect()
-}
+use crate::sse::{Frame, parse_frames, text_of};
 
 fn request(chat: Option<&str>) -> Value {
     json!({ "chatId": chat, "provider": "openai", "model": "gpt-4.1-mini", "resumable": true,
@@ -64,12 +27,12 @@ async fn open_until(app: &TestApp, body: &Value, n: usize) -> (Vec<Frame>, reqwe
         .unwrap();
     assert_eq!(resp.status(), 200);
     let mut buffer = String::new();
-    while parse(&buffer).len() < n {
+    while parse_frames(&buffer).len() < n {
         buffer.push_str(
             std::str::from_utf8(&resp.chunk().await.unwrap().expect("more events")).unwrap(),
         );
     }
-    (parse(&buffer), resp)
+    (parse_frames(&buffer), resp)
 }
 
 async fn follow(app: &TestApp, id: &str, last_event_id: Option<u64>) -> Vec<Frame> {
@@ -81,7 +44,7 @@ async fn follow(app: &TestApp, id: &str, last_event_id: Option<u64>) -> Vec<Fram
     }
     let resp = req.send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    parse(&resp.text().await.unwrap())
+    parse_frames(&resp.text().await.unwrap())
 }
 
 fn slow_words(n: usize, ms: u64) -> Reply {
@@ -113,7 +76,7 @@ async fn a_resumable_job_survives_its_client_and_replays_from_last_event_id() {
     let whole = follow(&app, &id, None).await;
     assert_eq!(whole[0].event, "meta");
     let words: Vec<String> = (0..12).map(|i| format!("w{i}")).collect();
-    assert_eq!(text(&whole), words.join(" "));
+    assert_eq!(text_of(&whole), words.join(" "));
     assert_eq!(
         whole.last().unwrap().data["message"]["content"],
         words.join(" ")
@@ -128,7 +91,7 @@ async fn a_resumable_job_survives_its_client_and_replays_from_last_event_id() {
         .send()
         .await
         .unwrap();
-    let tail = parse(&after.text().await.unwrap());
+    let tail = parse_frames(&after.text().await.unwrap());
     assert_eq!(tail.len(), 1);
     assert_eq!(tail[0].event, "done");
 
@@ -152,11 +115,11 @@ async fn several_followers_see_the_same_live_events() {
     let (first, resp) = open_until(&app, &request(None), 1).await;
     let id = first[0].data["completionId"].as_str().unwrap().to_string();
     let (a, b) = tokio::join!(follow(&app, &id, Some(1)), follow(&app, &id, Some(1)));
-    let own = parse(&resp.text().await.unwrap());
-    assert_eq!(text(&a), text(&b));
+    let own = parse_frames(&resp.text().await.unwrap());
+    assert_eq!(text_of(&a), text_of(&b));
     assert_eq!(a.last().unwrap().event, "done");
     assert_eq!(own.last().unwrap().event, "done");
-    assert_eq!(text(&a), text(&own));
+    assert_eq!(text_of(&a), text_of(&own));
 }
 
 #[tokio::test]
@@ -171,7 +134,7 @@ async fn stop_aborts_the_upstream_stores_the_partial_text_and_ends_with_done() {
         .post_json(&format!("/v1/chat-completions/{id}/stop"), &json!({}))
         .await;
     assert_eq!((status, body), (200, json!({ "stopped": true })));
-    let frames = parse(&resp.text().await.unwrap());
+    let frames = parse_frames(&resp.text().await.unwrap());
     let done = frames.last().unwrap();
     assert_eq!(done.event, "done");
     assert!(
@@ -260,7 +223,7 @@ async fn stop_cancels_a_running_tool() {
         started.elapsed() < Duration::from_secs(10),
         "the 20 s fetch did not have to finish"
     );
-    let frames = parse(&resp.text().await.unwrap());
+    let frames = parse_frames(&resp.text().await.unwrap());
     assert_eq!(frames.last().unwrap().event, "done");
     assert!(
         frames.iter().all(|f| f.event != "tool_call"),
@@ -285,10 +248,10 @@ async fn finished_jobs_replay_after_a_restart_and_on_another_replica() {
         .send()
         .await
         .unwrap();
-    let frames = parse(&resp.text().await.unwrap());
+    let frames = parse_frames(&resp.text().await.unwrap());
     let id = frames[0].data["completionId"].as_str().unwrap().to_string();
     let on_b = follow(&replica_b, &id, None).await;
-    assert_eq!(text(&on_b), "shared across replicas");
+    assert_eq!(text_of(&on_b), "shared across replicas");
     assert_eq!(on_b.len(), frames.len());
 
     // A job whose server died is failed by the others, not left running.
@@ -323,11 +286,11 @@ async fn a_finished_job_replays_after_a_restart_on_sqlite() {
         .send()
         .await
         .unwrap();
-    let frames = parse(&resp.text().await.unwrap());
+    let frames = parse_frames(&resp.text().await.unwrap());
     let id = frames[0].data["completionId"].as_str().unwrap().to_string();
     drop(first);
     let second = spawn_app_on(&url, &env).await;
     let replayed = follow(&second, &id, None).await;
-    assert_eq!(text(&replayed), "kept on disk");
+    assert_eq!(text_of(&replayed), "kept on disk");
     assert_eq!(replayed.last().unwrap().event, "done");
 }

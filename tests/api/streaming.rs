@@ -7,37 +7,7 @@ use serde_json::{Value, json};
 use sybil_testkit::{FakeKind, Reply};
 
 use crate::helpers::{TestApp, spawn_with_fakes};
-
-/// One parsed SSE frame.
-#[derive(Debug, Clone)]
-struct Frame {
-    event: String,
-    id: u64,
-    data: Value,
-}
-
-fn parse_frames(text: &str) -> Vec<Frame> {
-    text.split("\n\n")
-        .filter(|block| !block.trim().is_empty() && !block.starts_with(':'))
-        .map(|block| {
-            let mut frame = Frame {
-                event: String::new(),
-                id: 0,
-                data: Value::Null,
-            };
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("event: ") {
-                    frame.event = v.to_string();
-                } else if let Some(v) = line.strip_prefix("id: ") {
-                    frame.id = v.parse().unwrap();
-                } else if let Some(v) = line.strip_prefix("data: ") {
-                    frame.data = serde_json::from_str(v).unwrap();
-                }
-            }
-            frame
-        })
-        .collect()
-}
+use crate::sse::{Frame, parse_frames, text_of};
 
 async fn stream_all(app: &TestApp, body: Value) -> Vec<Frame> {
     let resp = app
@@ -61,14 +31,6 @@ async fn stream_all(app: &TestApp, body: Value) -> Vec<Frame> {
 
 fn names(frames: &[Frame]) -> Vec<&str> {
     frames.iter().map(|f| f.event.as_str()).collect()
-}
-
-fn text_of(frames: &[Frame]) -> String {
-    frames
-        .iter()
-        .filter(|f| f.event == "delta")
-        .map(|f| f.data["text"].as_str().unwrap())
-        .collect()
 }
 
 async fn new_chat(app: &TestApp) -> String {

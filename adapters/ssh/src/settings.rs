@@ -21,8 +21,8 @@ pub struct SshSettings {
     pub host: String,
     pub port: u16,
     pub user: String,
-    /// The private key's text: OpenSSH (`-----BEGIN OPENSSH PRIVATE KEY-----`)
-    /// or PEM (`-----BEGIN RSA PRIVATE KEY-----`, …), without a passphrase.
+    /// The private key's text, in OpenSSH format or PEM (RSA and the like),
+    /// without a passphrase.
     pub private_key: Secret,
     /// When set, the host key must match an entry of this OpenSSH
     /// known_hosts file; it is re-read on every connection.
