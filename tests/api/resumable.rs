@@ -35,6 +35,20 @@ async fn open_until(app: &TestApp, body: &Value, n: usize) -> (Vec<Frame>, reqwe
     (parse_frames(&buffer), resp)
 }
 
+/// Runs a resumable completion to its end; its frames and `completionId`.
+async fn run_to_end(app: &TestApp) -> (Vec<Frame>, String) {
+    let resp = app
+        .client
+        .post(app.url("/v1/chat-completions/stream"))
+        .json(&request(None))
+        .send()
+        .await
+        .unwrap();
+    let frames = parse_frames(&resp.text().await.unwrap());
+    let id = frames[0].data["completionId"].as_str().unwrap().to_string();
+    (frames, id)
+}
+
 async fn follow(app: &TestApp, id: &str, last_event_id: Option<u64>) -> Vec<Frame> {
     let mut req = app
         .client
@@ -241,15 +255,7 @@ async fn finished_jobs_replay_after_a_restart_and_on_another_replica() {
     let replica_a = spawn_app_on(&db_url, &env).await;
     let replica_b = spawn_app_on(&db_url, &env).await;
     fakes.openai.push(Reply::text("shared across replicas"));
-    let resp = replica_a
-        .client
-        .post(replica_a.url("/v1/chat-completions/stream"))
-        .json(&request(None))
-        .send()
-        .await
-        .unwrap();
-    let frames = parse_frames(&resp.text().await.unwrap());
-    let id = frames[0].data["completionId"].as_str().unwrap().to_string();
+    let (frames, id) = run_to_end(&replica_a).await;
     let on_b = follow(&replica_b, &id, None).await;
     assert_eq!(text_of(&on_b), "shared across replicas");
     assert_eq!(on_b.len(), frames.len());
@@ -279,15 +285,7 @@ async fn a_finished_job_replays_after_a_restart_on_sqlite() {
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let first = spawn_app_on(&url, &env).await;
     fakes.openai.push(Reply::text("kept on disk"));
-    let resp = first
-        .client
-        .post(first.url("/v1/chat-completions/stream"))
-        .json(&request(None))
-        .send()
-        .await
-        .unwrap();
-    let frames = parse_frames(&resp.text().await.unwrap());
-    let id = frames[0].data["completionId"].as_str().unwrap().to_string();
+    let (_, id) = run_to_end(&first).await;
     drop(first);
     let second = spawn_app_on(&url, &env).await;
     let replayed = follow(&second, &id, None).await;
