@@ -248,8 +248,16 @@ async fn a_client_that_disconnects_aborts_the_upstream_and_keeps_the_partial_tex
         content.starts_with(&seen) && content.len() < words.join(" ").len(),
         "{content:?} / {seen:?}"
     );
-    let calls = app.llm_calls().await;
-    assert_eq!(calls.last().unwrap().status, "stopped");
+    // The call log is written just after the message; give it the same grace.
+    let mut status = None;
+    for _ in 0..100 {
+        if let Some(call) = app.llm_calls().await.pop() {
+            status = Some(call.status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status.as_deref(), Some("stopped"));
 }
 
 #[tokio::test]
