@@ -19,6 +19,7 @@ mod openai_stream;
 mod reply;
 mod server;
 mod sse;
+pub mod sshd;
 mod state;
 mod turn;
 mod web;

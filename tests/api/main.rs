@@ -3,8 +3,10 @@
 
 mod chats;
 mod completions;
+mod devbox_stop;
 mod helpers;
 mod openapi;
+mod overhead;
 mod process;
 mod production;
 mod resumable;

@@ -20,7 +20,7 @@ fn user(text: &str) -> Value {
     json!({ "role": "user", "content": text })
 }
 
-async fn metrics_text(app: &TestApp) -> String {
+pub async fn metrics_text(app: &TestApp) -> String {
     let resp = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(
@@ -33,7 +33,7 @@ async fn metrics_text(app: &TestApp) -> String {
 }
 
 /// The value of the sample of `name` that has every one of `labels`.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     text.lines()
         .filter(|l| l.starts_with(&format!("{name}{{")))
         .find(|l| {

@@ -11,6 +11,7 @@ mod error;
 mod metrics;
 mod middleware;
 mod openai;
+mod overhead;
 mod ratelimit;
 mod spec;
 mod sse;

@@ -5,11 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use metrics_exporter_prometheus::Matcher;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use sybil_ports::outbound::metrics::{
-    TOOL_CALLS, TOOL_DURATION, UPSTREAM_CALLS, UPSTREAM_DURATION,
+    COMPLETION_OVERHEAD, TOOL_CALLS, TOOL_DURATION, UPSTREAM_CALLS, UPSTREAM_DURATION,
 };
 
 use crate::allow::RouteTable;
@@ -30,6 +31,12 @@ const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
 ];
 
+/// Overhead buckets in seconds: the gateway's own share of a completion is
+/// well under a millisecond when all is well.
+const OVERHEAD_BUCKETS: &[f64] = &[
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+];
+
 /// Histogram samples wait in the recorder until upkeep folds them into the
 /// buckets; doing it every this many requests bounds that memory without a
 /// background task.
@@ -48,6 +55,9 @@ pub fn exporter() -> Option<&'static PrometheusHandle> {
 fn install() -> Option<PrometheusHandle> {
     let installed = PrometheusBuilder::new()
         .set_buckets(BUCKETS)
+        .and_then(|b| {
+            b.set_buckets_for_metric(Matcher::Full(COMPLETION_OVERHEAD.into()), OVERHEAD_BUCKETS)
+        })
         .and_then(PrometheusBuilder::install_recorder);
     match installed {
         Ok(handle) => {
@@ -81,6 +91,12 @@ fn describe() {
         "Upstream call latency by provider and outcome."
     );
     metrics::describe_counter!(TOOL_CALLS, "Tool calls by tool and status.");
+    metrics::describe_histogram!(
+        COMPLETION_OVERHEAD,
+        metrics::Unit::Seconds,
+        "Time a completion cost Sybil itself (total minus waiting on upstreams and tools), \
+         by mode (whole, stream, resumable)."
+    );
     metrics::describe_histogram!(
         TOOL_DURATION,
         metrics::Unit::Seconds,

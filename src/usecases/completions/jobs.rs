@@ -5,13 +5,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::json;
 use sybil_domain::Timestamp;
 use sybil_ports::inbound::{CompletionError, CompletionEvent};
+use sybil_ports::outbound::metrics::{CompletionMode, record_completion_overhead};
 use sybil_ports::outbound::{
     Clock, CompletionJob, JobStatus, JobStore, RecordedEvent, StorageError,
 };
@@ -307,6 +308,7 @@ async fn run_job(
     mut recorder: Recorder,
     stop: Arc<Notify>,
 ) {
+    let started = Instant::now();
     let (tx, mut rx) = mpsc::channel(super::STREAM_BUFFER);
     let run = async move {
         let result = engine.run(prepared, Some(&tx)).await;
@@ -340,7 +342,14 @@ async fn run_job(
             recorder.record(&CompletionEvent::Done(done)).await;
             JobStatus::Stopped
         }
-        Ok(_) => JobStatus::Done,
+        Ok(outcome) => {
+            record_completion_overhead(
+                CompletionMode::Resumable,
+                started.elapsed(),
+                outcome.wait_ms,
+            );
+            JobStatus::Done
+        }
         Err(CompletionError::Upstream(_)) => JobStatus::Error,
         Err(e) => {
             tracing::error!(error = %e, "completion job failed");
@@ -362,3 +371,6 @@ async fn run_job(
     }
     hub.live().remove(&recorder.id);
 }
+
+#[cfg(test)]
+mod maintenance_tests;

@@ -15,6 +15,7 @@ use crate::dto::completions::{
 };
 use crate::dto::responses::{ChatEnvelope, ChatSummary};
 use crate::error::ApiError;
+use crate::overhead::whole_answer_header;
 use crate::ratelimit::Limited;
 
 pub struct CompletionsApi {
@@ -43,11 +44,6 @@ enum Completed {
     ),
 }
 
-/// Milliseconds since `started` not spent waiting on upstreams and tools.
-pub fn overhead_ms(started: Instant, wait_ms: f64) -> f64 {
-    (started.elapsed().as_secs_f64() * 1e3 - wait_ms).max(0.0)
-}
-
 #[OpenApi]
 impl CompletionsApi {
     /// Run a chat completion
@@ -71,11 +67,8 @@ impl CompletionsApi {
             .complete(command)
             .await
             .map_err(ApiError::from)?;
-        let overhead = overhead_ms(started, outcome.wait_ms);
-        Ok(Completed::Ok(
-            Json(outcome.into()),
-            format!("{overhead:.3}"),
-        ))
+        let overhead = whole_answer_header(started, outcome.wait_ms);
+        Ok(Completed::Ok(Json(outcome.into()), overhead))
     }
 
     /// List models

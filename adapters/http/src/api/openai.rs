@@ -2,10 +2,12 @@
 //! wire format over the same use cases as `/v1`, so OpenAI SDKs work as is.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::{Json, Payload};
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, OpenApi};
 use sybil_ports::inbound::{CompletionUseCases, ModelUseCases};
 
@@ -19,6 +21,7 @@ use crate::dto::openai_response::{
 use crate::openai::convert::to_call;
 use crate::openai::errors::OpenAiError;
 use crate::openai::stream::Chunks;
+use crate::overhead::{measure_stream, whole_answer_header};
 use crate::ratelimit::Limited;
 use crate::sse::{PING_EVERY, SseBody};
 
@@ -36,11 +39,14 @@ impl OpenAiApi {
     }
 }
 
-/// A completion as JSON, or as chunk events when the request said `stream`.
+/// A completion as JSON with its `x-sybil-overhead-ms` header, or as chunk
+/// events when the request said `stream`.
 pub enum CompletionAnswer {
-    Whole(Json<OpenAiCompletion>),
+    Whole(Json<OpenAiCompletion>, String),
     Stream(SseBody<OpenAiChunk>),
 }
+
+const OVERHEAD_HEADER: &str = "x-sybil-overhead-ms";
 
 impl ApiResponse for CompletionAnswer {
     fn meta() -> MetaResponses {
@@ -60,7 +66,17 @@ impl ApiResponse for CompletionAnswer {
                         schema: SseBody::<OpenAiChunk>::schema_ref(),
                     },
                 ],
-                headers: vec![],
+                headers: vec![MetaHeader {
+                    name: OVERHEAD_HEADER.into(),
+                    description: Some(
+                        "On a whole answer: the time Sybil itself took, in milliseconds \
+                         (total minus waiting on upstream model calls and tools)."
+                            .into(),
+                    ),
+                    required: false,
+                    deprecated: false,
+                    schema: String::schema_ref(),
+                }],
             }],
         }
     }
@@ -74,7 +90,9 @@ impl ApiResponse for CompletionAnswer {
 impl IntoResponse for CompletionAnswer {
     fn into_response(self) -> Response {
         match self {
-            CompletionAnswer::Whole(json) => json.into_response(),
+            CompletionAnswer::Whole(json, overhead) => {
+                json.with_header(OVERHEAD_HEADER, overhead).into_response()
+            }
             CompletionAnswer::Stream(sse) => sse.into_response(),
         }
     }
@@ -127,6 +145,7 @@ impl OpenAiApi {
         &self,
         body: JsonBody<OpenAiChatRequest>,
     ) -> Result<CompletionAnswer, Limited<OpenAiError>> {
+        let started = Instant::now();
         let call = to_call(body.0)?;
         let id = format!("chatcmpl-{}", uuid::Uuid::now_v7().simple());
         let created = now_secs();
@@ -142,6 +161,7 @@ impl OpenAiApi {
                 model: call.model,
                 include_usage: call.include_usage,
             };
+            let events = measure_stream(events, started);
             let body = SseBody::framed(events, PING_EVERY, move |e| chunks.frame(e));
             return Ok(CompletionAnswer::Stream(body));
         }
@@ -150,7 +170,8 @@ impl OpenAiApi {
             .complete(call.command)
             .await
             .map_err(OpenAiError::from)?;
-        Ok(CompletionAnswer::Whole(Json(OpenAiCompletion {
+        let overhead = whole_answer_header(started, outcome.wait_ms);
+        let completion = OpenAiCompletion {
             id,
             object: "chat.completion".into(),
             created,
@@ -168,6 +189,7 @@ impl OpenAiApi {
                 completion_tokens: outcome.usage.output_tokens,
                 total_tokens: outcome.usage.total_tokens,
             },
-        })))
+        };
+        Ok(CompletionAnswer::Whole(Json(completion), overhead))
     }
 }

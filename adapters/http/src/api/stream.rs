@@ -1,6 +1,7 @@
 //! `POST /v1/chat-completions/stream`.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use poem_openapi::{ApiResponse, OpenApi};
 use sybil_ports::inbound::{CompletionUseCases, ResumableCompletions};
@@ -9,6 +10,7 @@ use super::ApiTags;
 use crate::body::JsonBody;
 use crate::dto::completions::CompletionRequest;
 use crate::error::ApiError;
+use crate::overhead::measure_stream;
 use crate::ratelimit::Limited;
 use crate::sse::{PING_EVERY, SseBody};
 
@@ -54,6 +56,7 @@ impl StreamApi {
         &self,
         body: JsonBody<CompletionRequest>,
     ) -> Result<StreamResponse, Limited<ApiError>> {
+        let started = Instant::now();
         let (command, resumable) = body.0.into_command();
         if resumable {
             let events = self
@@ -70,6 +73,9 @@ impl StreamApi {
             .stream(command)
             .await
             .map_err(ApiError::from)?;
-        Ok(StreamResponse::Events(SseBody::new(events, PING_EVERY)))
+        Ok(StreamResponse::Events(SseBody::new(
+            measure_stream(events, started),
+            PING_EVERY,
+        )))
     }
 }

@@ -7,7 +7,7 @@ use sybil_domain::Secret;
 use sybil_ports::outbound::RemoteShell;
 use sybil_ssh::Ssh2Shell;
 
-use crate::support::sshd;
+use crate::support::{settings, sshd};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -23,7 +23,7 @@ async fn a_pem_rsa_key_works() {
     let Some(sshd) = sshd() else { return };
     let key = sshd.new_client_key("rsa", &["-t", "rsa", "-b", "2048", "-m", "PEM"], true);
     assert!(key.starts_with(concat!("-----BEGIN RSA ", "PRIVATE KEY-----")));
-    let mut settings = sshd.settings();
+    let mut settings = settings(&sshd);
     settings.private_key = Secret::new(key);
     let out = Ssh2Shell::new(settings)
         .run("printf rsa-ok", T)
@@ -41,7 +41,7 @@ async fn a_pem_rsa_key_works() {
 async fn an_unauthorized_key_fails_without_showing_the_key() {
     let Some(sshd) = sshd() else { return };
     let key = sshd.new_client_key("stranger", &["-t", "ed25519"], false);
-    let mut settings = sshd.settings();
+    let mut settings = settings(&sshd);
     settings.private_key = Secret::new(key.clone());
     let shell = Ssh2Shell::new(settings.clone());
     let err = shell.run("true", T).await.unwrap_err();
@@ -62,7 +62,7 @@ async fn a_garbage_key_fails_without_showing_it() {
         "PRIVATE KEY-----\nAAAAthisisnotakeyatallAAAAmorebytesHERE\n-----END OPENSSH ",
         "PRIVATE KEY-----\n"
     );
-    let mut settings = sshd.settings();
+    let mut settings = settings(&sshd);
     settings.private_key = Secret::new(key);
     let err = Ssh2Shell::new(settings).run("true", T).await.unwrap_err();
     assert!(!err.message.contains("thisisnotakey"), "{err}");
@@ -72,7 +72,7 @@ async fn a_garbage_key_fails_without_showing_it() {
 #[tokio::test]
 async fn a_refused_connection_is_an_error_naming_the_target() {
     let Some(sshd) = sshd() else { return };
-    let mut settings = sshd.settings();
+    let mut settings = settings(&sshd);
     // A port that was free a moment ago: nobody listens there.
     settings.port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

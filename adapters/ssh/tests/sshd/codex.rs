@@ -7,7 +7,7 @@ use sybil_domain::devbox::{codex_command, wrap_codex_prompt};
 use sybil_ports::outbound::RemoteShell;
 use sybil_ssh::{Ssh2Shell, settings_from_env};
 
-use crate::support::sshd;
+use crate::support::{settings, sshd};
 
 const NASTY_PROMPT: &str = "-n --version 'single' \"double\" $(touch /tmp/sybil-pwned) \
 `id` ; echo injected && false || true | cat > /tmp/sybil-pwned\nsecond line\n\ttab \\ back\\slash * ? ~ # ! \
@@ -75,7 +75,7 @@ async fn an_existing_workdir_is_reused() {
     let workdir = sshd.path("existing");
     std::fs::create_dir(&workdir).unwrap();
     std::fs::write(workdir.join("keep.txt"), "kept").unwrap();
-    let shell = Ssh2Shell::new(sshd.settings());
+    let shell = Ssh2Shell::new(settings(&sshd));
     let out = shell
         .run(
             &codex_command(workdir.to_str().unwrap(), "p"),

@@ -7,7 +7,7 @@ use sybil_domain::devbox::shell_command;
 use sybil_ports::outbound::RemoteShell;
 use sybil_ssh::Ssh2Shell;
 
-use crate::support::{keygen, known_hosts_line, sshd};
+use crate::support::{keygen, known_hosts_line, settings, sshd};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -20,7 +20,7 @@ async fn a_wrong_host_key_fails_and_nothing_runs() {
     let wrong = sshd.path("wrong_known_hosts");
     std::fs::write(&wrong, known_hosts_line(sshd.port, &public)).unwrap();
 
-    let mut settings = sshd.settings();
+    let mut settings = settings(&sshd);
     settings.known_hosts_path = Some(wrong);
     let marker = sshd.path("ran");
     let err = Ssh2Shell::new(settings)
@@ -40,7 +40,7 @@ async fn a_host_missing_from_known_hosts_fails_and_nothing_runs() {
     let Some(sshd) = sshd() else { return };
     let empty = sshd.path("empty_known_hosts");
     std::fs::write(&empty, "# nothing\n").unwrap();
-    let mut settings = sshd.settings();
+    let mut settings = settings(&sshd);
     settings.known_hosts_path = Some(empty);
     let marker = sshd.path("ran");
     let err = Ssh2Shell::new(settings)
@@ -66,7 +66,7 @@ async fn a_hashed_known_hosts_entry_matches() {
             .unwrap()
             .starts_with("|1|")
     );
-    let out = Ssh2Shell::new(sshd.settings())
+    let out = Ssh2Shell::new(settings(&sshd))
         .run("printf ok", T)
         .await
         .unwrap();
@@ -76,7 +76,7 @@ async fn a_hashed_known_hosts_entry_matches() {
 #[tokio::test]
 async fn without_known_hosts_any_host_key_is_accepted() {
     let Some(sshd) = sshd() else { return };
-    let mut settings = sshd.settings();
+    let mut settings = settings(&sshd);
     settings.known_hosts_path = None;
     let out = Ssh2Shell::new(settings).run("printf ok", T).await.unwrap();
     assert_eq!((out.exit_status, out.stdout.as_str()), (Some(0), "ok"));

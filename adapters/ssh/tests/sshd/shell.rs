@@ -7,14 +7,14 @@ use sybil_domain::devbox::shell_command;
 use sybil_ports::outbound::RemoteShell;
 use sybil_ssh::{MAX_CAPTURE, Ssh2Shell};
 
-use crate::support::{Options, sshd, sshd_with};
+use crate::support::{Options, settings, sshd, sshd_with};
 
 const T: Duration = Duration::from_secs(20);
 
 #[tokio::test]
 async fn runs_with_bash_in_the_workdir_and_reports_status_stdout_stderr() {
     let Some(sshd) = sshd() else { return };
-    let shell = Ssh2Shell::new(sshd.settings());
+    let shell = Ssh2Shell::new(settings(&sshd));
     let wd = sshd.path("w s");
     let command = "printf '%s|' \"$0\" \"$PWD\"; echo 'to stderr' >&2; \
                    if read -r x; then echo stdin-open; else echo stdin-eof; fi; exit 3";
@@ -31,7 +31,7 @@ async fn runs_with_bash_in_the_workdir_and_reports_status_stdout_stderr() {
 #[tokio::test]
 async fn arguments_reach_the_command_byte_for_byte() {
     let Some(sshd) = sshd() else { return };
-    let shell = Ssh2Shell::new(sshd.settings());
+    let shell = Ssh2Shell::new(settings(&sshd));
     let value = "-e 'q' \"d\" $(id) `id` ; && | \n ✓ \\ * ~";
     let command = format!("printf '%s' {}", sybil_domain::devbox::shell_quote(value));
     let out = shell
@@ -62,7 +62,7 @@ async fn falls_back_to_sh_without_bash() {
     }) else {
         return;
     };
-    let shell = Ssh2Shell::new(sshd.settings());
+    let shell = Ssh2Shell::new(settings(&sshd));
     let out = shell
         .run(
             &shell_command(sshd.path("w").to_str().unwrap(), "printf %s \"$0\""),
@@ -77,7 +77,7 @@ async fn falls_back_to_sh_without_bash() {
 #[tokio::test]
 async fn a_command_killed_by_a_signal_fails_with_128_plus_signal() {
     let Some(sshd) = sshd() else { return };
-    let shell = Ssh2Shell::new(sshd.settings());
+    let shell = Ssh2Shell::new(settings(&sshd));
     let out = shell
         .run(
             &shell_command(sshd.path("w").to_str().unwrap(), "echo hi; kill -TERM $$"),
@@ -92,7 +92,7 @@ async fn a_command_killed_by_a_signal_fails_with_128_plus_signal() {
 #[tokio::test]
 async fn huge_output_is_capped_without_blocking_the_command() {
     let Some(sshd) = sshd() else { return };
-    let shell = Ssh2Shell::new(sshd.settings());
+    let shell = Ssh2Shell::new(settings(&sshd));
     // 3 MiB on stdout and 2 MiB on stderr, interleaved by the remote side.
     let command = "head -c 2097152 /dev/zero | tr '\\0' e >&2 & head -c 3145728 /dev/zero | tr '\\0' o; wait; echo done >&2";
     let out = shell
@@ -116,7 +116,7 @@ async fn huge_output_is_capped_without_blocking_the_command() {
 #[tokio::test]
 async fn invalid_utf8_output_is_decoded_lossily() {
     let Some(sshd) = sshd() else { return };
-    let shell = Ssh2Shell::new(sshd.settings());
+    let shell = Ssh2Shell::new(settings(&sshd));
     let out = shell
         .run(
             &shell_command(sshd.path("w").to_str().unwrap(), "printf 'a\\377b'"),

@@ -7,12 +7,12 @@ use sybil_domain::devbox::{codex_command, shell_command};
 use sybil_ports::outbound::RemoteShell;
 use sybil_ssh::Ssh2Shell;
 
-use crate::support::{process_running, sshd, unique, wait_gone, write_executable};
+use crate::support::{process_running, settings, sshd, unique, wait_gone, write_executable};
 
 #[tokio::test]
 async fn the_timeout_kills_the_remote_command_and_keeps_the_output_so_far() {
     let Some(sshd) = sshd() else { return };
-    let shell = Ssh2Shell::new(sshd.settings());
+    let shell = Ssh2Shell::new(settings(&sshd));
     let sleep = format!("sleep 3.{}", unique());
     let marker = sshd.path("marker");
     let command = format!(
@@ -43,7 +43,7 @@ async fn the_timeout_kills_the_remote_command_and_keeps_the_output_so_far() {
 #[tokio::test]
 async fn the_timeout_also_kills_a_process_that_ignores_term() {
     let Some(sshd) = sshd() else { return };
-    let shell = Ssh2Shell::new(sshd.settings());
+    let shell = Ssh2Shell::new(settings(&sshd));
     let sleep = format!("sleep 30.{}", unique());
     let command = format!("trap '' TERM; {sleep} & wait; wait");
     let out = shell
@@ -63,7 +63,7 @@ async fn the_timeout_also_kills_a_process_that_ignores_term() {
 #[tokio::test]
 async fn dropping_the_future_kills_the_remote_command() {
     let Some(sshd) = sshd() else { return };
-    let shell = Ssh2Shell::new(sshd.settings());
+    let shell = Ssh2Shell::new(settings(&sshd));
     let sleep = format!("sleep 30.{}", unique());
     let started = sshd.path("started");
     let marker = sshd.path("marker");
@@ -102,7 +102,7 @@ async fn dropping_a_codex_run_kills_codex_and_its_children() {
         &sshd.path("bin/codex"),
         &format!("#!/bin/sh\n{sleep} &\nwait\n"),
     );
-    let shell = Ssh2Shell::new(sshd.settings());
+    let shell = Ssh2Shell::new(settings(&sshd));
     let line = codex_command(sshd.path("w").to_str().unwrap(), "long task");
     let run = shell.run(&line, Duration::from_secs(60));
     let dropped = tokio::time::timeout(Duration::from_millis(1500), run).await;

@@ -1,0 +1,96 @@
+//! Stopping a resumable completion while `shell_exec` runs on the devbox: the
+//! remote command itself is killed (checked on the devbox, a real sshd on
+//! this machine), not only its SSH channel closed.
+
+use std::time::Duration;
+
+use serde_json::json;
+use sybil_testkit::Reply;
+use sybil_testkit::sshd::{process_running, sshd, unique};
+
+use crate::helpers::{Fakes, spawn_app_with};
+use crate::sse::parse_frames;
+
+#[tokio::test]
+async fn stop_kills_the_running_shell_command_on_the_devbox() {
+    let Some(sshd) = sshd() else { return };
+    let fakes = Fakes::start().await;
+    let mut env = fakes.env();
+    let port = sshd.port.to_string();
+    let key = sshd.path("client");
+    let workdir = sshd.path("w");
+    let devbox = [
+        ("CHAT_SHELL_TOOL_ENABLED", "true"),
+        ("CHAT_CODEX_REMOTE_HOST", "127.0.0.1"),
+        ("CHAT_CODEX_REMOTE_PORT", port.as_str()),
+        ("CHAT_CODEX_REMOTE_USER", sshd.user.as_str()),
+        ("CHAT_CODEX_SSH_KEY_PATH", key.to_str().unwrap()),
+        (
+            "CHAT_CODEX_KNOWN_HOSTS_PATH",
+            sshd.known_hosts.to_str().unwrap(),
+        ),
+        ("CHAT_CODEX_REMOTE_WORKDIR", workdir.to_str().unwrap()),
+    ];
+    env.extend(devbox.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = spawn_app_with(&vars).await;
+
+    let sleep = format!("sleep 60.{}", unique());
+    let started = sshd.path("started");
+    let finished = sshd.path("finished");
+    let command = format!(
+        "touch '{}'; {sleep}; touch '{}'",
+        started.display(),
+        finished.display()
+    );
+    fakes.openai.push(
+        Reply::tool_calls(&[("shell_exec", &json!({ "command": command }).to_string())])
+            .with_text("Running it. "),
+    );
+    let body = json!({ "provider": "openai", "model": "gpt-4.1-mini", "resumable": true,
+                       "messages": [{ "role": "user", "content": "run it" }] });
+    let mut resp = app
+        .client
+        .post(app.url("/v1/chat-completions/stream"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut buffer = String::new();
+    while parse_frames(&buffer).is_empty() {
+        buffer.push_str(std::str::from_utf8(&resp.chunk().await.unwrap().unwrap()).unwrap());
+    }
+    let id = parse_frames(&buffer)[0].data["completionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Stop once the command runs on the devbox.
+    for _ in 0..200 {
+        if started.exists() && process_running(&sleep) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(process_running(&sleep), "the remote command started");
+    let (status, body) = app
+        .post_json(&format!("/v1/chat-completions/{id}/stop"), &json!({}))
+        .await;
+    assert_eq!((status, body), (200, json!({ "stopped": true })));
+
+    let rest = resp.text().await.unwrap();
+    let frames = parse_frames(&(buffer + &rest));
+    assert_eq!(frames.last().unwrap().event, "done");
+    assert!(frames.iter().all(|f| f.event != "tool_call"));
+    // Polled without blocking: the server runs on this test's runtime.
+    for _ in 0..100 {
+        if !process_running(&sleep) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!process_running(&sleep), "{sleep} still runs on the devbox");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!finished.exists(), "the command went on after the stop");
+}
