@@ -1,23 +1,29 @@
 //! History de-duplication for completions with a `chatId`: clients resend
 //! the whole transcript each time, and only what is new may be stored.
 
-use crate::{Message, Role};
+use crate::Role;
 
 /// Length of the longest common prefix, on (role, content), of the stored
 /// transcript (its `tool` messages skipped: they are server-side records the
-/// client does not send back) and the provided history.
-pub fn common_prefix_len(stored: &[Message], provided: &[(Role, &str)]) -> usize {
+/// client does not send back) and the provided history. `stored` may be just
+/// the transcript's head: nothing past the provided length is ever compared.
+pub fn common_prefix_len<S: AsRef<str>>(stored: &[(Role, S)], provided: &[(Role, &str)]) -> usize {
     stored
         .iter()
-        .filter(|m| m.role != Role::Tool)
+        .filter(|(role, _)| *role != Role::Tool)
         .zip(provided)
-        .take_while(|(s, (role, content))| s.role == *role && s.content == *content)
+        .take_while(|((s_role, s_content), (role, content))| {
+            s_role == role && s_content.as_ref() == *content
+        })
         .count()
 }
 
 /// Indexes of the provided messages to store: those after the common prefix
 /// whose role is not `assistant` (the server stores its own answers).
-pub fn messages_to_store(stored: &[Message], provided: &[(Role, &str)]) -> Vec<usize> {
+pub fn messages_to_store<S: AsRef<str>>(
+    stored: &[(Role, S)],
+    provided: &[(Role, &str)],
+) -> Vec<usize> {
     let start = common_prefix_len(stored, provided);
     (start..provided.len())
         .filter(|&i| provided[i].0 != Role::Assistant)
@@ -26,23 +32,10 @@ pub fn messages_to_store(stored: &[Message], provided: &[(Role, &str)]) -> Vec<u
 
 #[cfg(test)]
 mod tests {
-    use uuid::Uuid;
-
     use super::*;
-    use crate::Timestamp;
 
-    fn stored(items: &[(Role, &str)]) -> Vec<Message> {
-        items
-            .iter()
-            .map(|(role, content)| Message {
-                id: Uuid::nil(),
-                created_at: Timestamp(0),
-                role: *role,
-                content: content.to_string(),
-                name: None,
-                metadata: None,
-            })
-            .collect()
+    fn stored<'a>(items: &[(Role, &'a str)]) -> Vec<(Role, &'a str)> {
+        items.to_vec()
     }
 
     use Role::{Assistant as A, System as S, Tool as T, User as U};
@@ -50,7 +43,7 @@ mod tests {
     #[test]
     fn first_call_stores_every_non_assistant_message() {
         let provided = [(S, "sys"), (U, "hi"), (A, "old answer"), (U, "more")];
-        assert_eq!(messages_to_store(&[], &provided), vec![0, 1, 3]);
+        assert_eq!(messages_to_store(&stored(&[]), &provided), vec![0, 1, 3]);
     }
 
     #[test]
@@ -107,6 +100,6 @@ mod tests {
     #[test]
     fn provided_tool_messages_after_the_prefix_are_stored() {
         let provided = [(U, "a"), (T, "pasted tool output")];
-        assert_eq!(messages_to_store(&[], &provided), vec![0, 1]);
+        assert_eq!(messages_to_store(&stored(&[]), &provided), vec![0, 1]);
     }
 }

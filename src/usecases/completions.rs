@@ -148,16 +148,15 @@ impl CompletionService {
     ) -> Result<Uuid, CompletionError> {
         let id = Uuid::parse_str(chat_id).map_err(|_| CompletionError::ChatNotFound)?;
         let chats = &self.engine.chats;
-        let stored = chats
-            .load_chat(id)
-            .await?
-            .ok_or(CompletionError::ChatNotFound)?;
         let provided: Vec<(Role, &str)> = messages
             .iter()
             .map(|m| (m.role, m.content.as_str()))
             .collect();
+        // Only as much of the transcript as the request could match; an
+        // unknown chat reads as empty and is refused by the append below.
+        let stored = chats.history_head(id, provided.len()).await?;
         let now = self.engine.clock.now();
-        let new: Vec<Message> = messages_to_store(&stored.messages, &provided)
+        let new: Vec<Message> = messages_to_store(&stored, &provided)
             .into_iter()
             .map(|i| {
                 messages[i]

@@ -1,4 +1,7 @@
-//! The served spec is the committed one.
+//! The served spec is the committed one, `/docs` shows it, and what it
+//! documents is what the server enforces.
+
+use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
@@ -32,7 +35,20 @@ async fn json_spec_and_docs_are_served() {
     assert!(spec["paths"]["/v1/chats/{chatId}/messages"]["post"]["responses"]["201"].is_object());
     let docs = app.client.get(app.url("/docs")).send().await.unwrap();
     assert_eq!(docs.status(), 200);
-    assert!(docs.text().await.unwrap().contains("swagger"));
+    assert_eq!(docs.headers()["content-type"], "text/html; charset=utf-8");
+    let page = docs.text().await.unwrap();
+    assert!(page.contains("SwaggerUIBundle"));
+    // The page shows the spec as served, not poem's raw one.
+    let served = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("let spec = {served};")));
 }
 
 #[tokio::test]
@@ -55,4 +71,34 @@ async fn every_operation_documents_its_error_body() {
             }
         }
     }
+}
+
+/// The spec documents `metadata` as an object, but the body parser takes any
+/// JSON value so that the message policy answers the contract's 400.
+#[tokio::test]
+async fn metadata_that_is_not_an_object_is_refused_by_the_policy() {
+    let app = spawn_app().await;
+    let (_, created) = app.post_json("/v1/chats", &json!({})).await;
+    let id = created["chat"]["id"].as_str().unwrap().to_string();
+    for metadata in [json!("x"), json!([1]), json!(2)] {
+        let (status, body) = app
+            .post_json(
+                &format!("/v1/chats/{id}/messages"),
+                &json!({ "role": "user", "content": "x", "metadata": metadata }),
+            )
+            .await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            body,
+            json!({ "message": "metadata must be a JSON object or null" })
+        );
+    }
+    let (status, body) = app
+        .post_json(
+            &format!("/v1/chats/{id}/messages"),
+            &json!({ "role": "user", "content": "x", "metadata": null }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(body["message"]["metadata"], Value::Null);
 }

@@ -99,7 +99,9 @@ fn limited(
 
 /// A JSON request body parsed with serde, so that a type error, a missing
 /// field or an unknown one is reported with its path (`messages[0].role`).
-/// The schema in the spec comes from `T`'s poem-openapi derive.
+/// The schema in the spec comes from `T`'s poem-openapi derive; its
+/// validators (`pattern`, `maxItems`, …) only document the rules, which the
+/// domain policies check and word as the contract wants.
 pub struct JsonBody<T>(pub T);
 
 impl<T: Type> Payload for JsonBody<T> {

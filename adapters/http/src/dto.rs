@@ -1,5 +1,6 @@
 //! The request and response bodies of the API, and their conversions.
 
+pub mod attachments;
 pub mod completions;
 pub mod events;
 pub mod openai_request;
@@ -7,3 +8,6 @@ pub mod openai_response;
 pub mod requests;
 pub mod responses;
 pub mod searches;
+
+#[cfg(test)]
+mod tests;

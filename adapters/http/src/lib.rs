@@ -92,6 +92,15 @@ pub fn spec_json(api: &ApiService) -> String {
     spec::to_json(&spec::normalise(&api.spec_yaml()))
 }
 
+/// The Swagger UI page of `/docs`, showing the spec as served at
+/// `/openapi.json` (poem's page embeds its raw spec, before normalisation).
+/// The page is self-contained: its script, style and spec are inline.
+pub fn docs_html(api: &ApiService) -> String {
+    // Inside `<script>`, `</` could end the element; `<\/` is the same JSON.
+    let spec = spec_json(api).replace("</", "<\\/");
+    api.swagger_ui_html().replacen(&api.spec(), &spec, 1)
+}
+
 /// Served outside the spec; listed so their metrics carry their own route.
 const UNDOCUMENTED_ROUTES: &[&str] = &["/openapi.json", "/openapi.yaml", "/docs"];
 
@@ -111,7 +120,7 @@ pub fn app(
     ));
     let limits = Arc::new(ratelimit::RateLimits::per_minute(rate_limit_per_minute));
     let (allow, limited, metered) = (routes_table.clone(), routes_table.clone(), routes_table);
-    let (json, yaml) = (spec_json(&api), spec_yaml(&api));
+    let (json, yaml, docs) = (spec_json(&api), spec_yaml(&api), docs_html(&api));
     let routes = Route::new()
         .at(
             "/openapi.json",
@@ -129,7 +138,13 @@ pub fn app(
                     .body(yaml.clone())
             }),
         )
-        .nest("/docs", api.swagger_ui())
+        .nest(
+            "/docs",
+            Route::new().at(
+                "/",
+                poem::endpoint::make_sync(move |_| poem::web::Html(docs.clone())),
+            ),
+        )
         .nest("/", api);
     // Innermost first: the rate limit counts only authenticated requests,
     // and the metrics see the status the client finally gets.

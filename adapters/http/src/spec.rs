@@ -6,6 +6,12 @@
 //! `allOf: [$ref, {annotations}]`, which code generators reject for enums;
 //! and a `text/event-stream` schema describes one event as SSE clients
 //! parse it (`event`, `id`, `data`), its `data` schema in `x-data-schema`.
+//! Two rules the code enforces but poem cannot write are added: the objects
+//! of `/v1` request bodies refuse unknown fields (`additionalProperties:
+//! false`; `/openai/v1` ignores them, as OpenAI does), and an unsigned
+//! integer (`format: uint32`…) states its range.
+
+use std::collections::BTreeSet;
 
 use serde_yaml::{Mapping, Value};
 
@@ -48,7 +54,101 @@ pub fn normalise(yaml: &str) -> Value {
             visit(schema);
         }
     }
+    close_request_objects(&mut spec);
+    bound_unsigned_integers(&mut spec);
     spec
+}
+
+const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
+
+/// Writes `additionalProperties: false` on every object schema that a `/v1`
+/// request body reaches: those bodies are parsed with unknown fields denied
+/// (the contract's 400), so a generator must not invent fields.
+fn close_request_objects(spec: &mut Value) {
+    let mut pending = Vec::new();
+    if let Some(paths) = spec.get("paths").and_then(Value::as_mapping) {
+        for (path, ops) in paths {
+            if !path.as_str().is_some_and(|p| p.starts_with("/v1/")) {
+                continue;
+            }
+            for (_, op) in ops.as_mapping().into_iter().flatten() {
+                if let Some(body) = op.get("requestBody") {
+                    collect_refs(body, &mut pending);
+                }
+            }
+        }
+    }
+    let Some(schemas) = spec
+        .get_mut("components")
+        .and_then(|c| c.get_mut("schemas"))
+        .and_then(Value::as_mapping_mut)
+    else {
+        return;
+    };
+    let mut reached = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if reached.insert(name.clone())
+            && let Some(schema) = schemas.get(name.as_str())
+        {
+            collect_refs(schema, &mut pending);
+        }
+    }
+    for name in reached {
+        if let Some(map) = schemas
+            .get_mut(name.as_str())
+            .and_then(Value::as_mapping_mut)
+            && map.contains_key("properties")
+            && !map.contains_key("additionalProperties")
+        {
+            map.insert("additionalProperties".into(), Value::Bool(false));
+        }
+    }
+}
+
+/// The component names of every `$ref` inside `value`.
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner.as_str()) {
+                    (Some("$ref"), Some(target)) => {
+                        if let Some(name) = target.strip_prefix(SCHEMA_REF_PREFIX) {
+                            out.push(name.to_string());
+                        }
+                    }
+                    _ => collect_refs(inner, out),
+                }
+            }
+        }
+        Value::Sequence(list) => list.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// poem writes a Rust unsigned integer as `type: integer` with `format:
+/// uint64` (or `uint32`…) alone; its range is added as `minimum` and
+/// `maximum`, wherever the schema is (components, parameters, headers).
+fn bound_unsigned_integers(value: &mut Value) {
+    match value {
+        Value::Mapping(map) => {
+            let max = match map.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some(u64::from(u8::MAX)),
+                Some("uint16") => Some(u64::from(u16::MAX)),
+                Some("uint32") => Some(u64::from(u32::MAX)),
+                Some("uint64") => Some(u64::MAX),
+                _ => None,
+            };
+            if let Some(max) = max.filter(|_| map.get("type") == Some(&"integer".into())) {
+                map.entry("minimum".into()).or_insert(Value::from(0u64));
+                map.entry("maximum".into()).or_insert(Value::from(max));
+            }
+            for (_, inner) in map.iter_mut() {
+                bound_unsigned_integers(inner);
+            }
+        }
+        Value::Sequence(list) => list.iter_mut().for_each(bound_unsigned_integers),
+        _ => {}
+    }
 }
 
 pub fn to_yaml(spec: &Value) -> String {
@@ -222,6 +322,30 @@ mod tests {
         assert_eq!(schema["required"][0], "data");
         assert_eq!(schema["properties"]["data"]["type"], "string");
         assert_eq!(schema["x-data-schema"]["$ref"], "#/components/schemas/E");
+    }
+
+    #[test]
+    fn objects_of_v1_request_bodies_refuse_unknown_fields() {
+        let spec = normalise(
+            "paths:\n  /v1/a:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/A'\n  /openai/v1/b:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/B'\ncomponents:\n  schemas:\n    A:\n      type: object\n      properties:\n        items:\n          type: array\n          items:\n            $ref: '#/components/schemas/Item'\n        any: {}\n    Item:\n      oneOf:\n      - $ref: '#/components/schemas/Leaf'\n    Leaf:\n      type: object\n      properties:\n        x:\n          type: string\n    B:\n      type: object\n      properties:\n        y:\n          type: string\n",
+        );
+        let schemas = &spec["components"]["schemas"];
+        assert_eq!(schemas["A"]["additionalProperties"], Value::Bool(false));
+        assert_eq!(schemas["Leaf"]["additionalProperties"], Value::Bool(false));
+        assert!(schemas["Item"].get("additionalProperties").is_none());
+        assert!(schemas["B"].get("additionalProperties").is_none());
+    }
+
+    #[test]
+    fn unsigned_integers_state_their_range() {
+        let s = schema(
+            "      type: object\n      properties:\n        a:\n          type: integer\n          format: uint32\n        b:\n          type: integer\n          format: uint64\n        c:\n          type: integer\n          format: int64\n",
+        );
+        let props = &s["properties"];
+        assert_eq!(props["a"]["minimum"], Value::from(0u64));
+        assert_eq!(props["a"]["maximum"], Value::from(4_294_967_295u64));
+        assert_eq!(props["b"]["maximum"], Value::from(u64::MAX));
+        assert!(props["c"].get("minimum").is_none());
     }
 
     #[test]

@@ -23,6 +23,9 @@ use crate::metrics::OpenStream;
 /// Quiet time after which a `: ping` comment is sent.
 pub const PING_EVERY: Duration = Duration::from_secs(15);
 
+/// At most this many ready events are written as one chunk.
+const MAX_EVENTS_PER_CHUNK: usize = 64;
+
 /// A `text/event-stream` body whose documented `data:` schema is `S`.
 pub struct SseBody<S = StreamEvent>(pub Body, PhantomData<S>);
 
@@ -52,19 +55,26 @@ impl SseBody<StreamEvent> {
 impl<S> SseBody<S> {
     /// Writes each event as `format` frames it (`None` sends nothing for
     /// it). The upstream pace drives the body; dropping the body drops
-    /// `events`, and the stream counts as open until then.
+    /// `events`, and the stream counts as open until then. Events that are
+    /// ready together (a replay from storage) go out as one chunk; a live
+    /// event goes out alone, at once.
     pub fn framed<T: Send + 'static>(
         events: BoxStream<'static, T>,
         ping_every: Duration,
         format: impl FnMut(&T) -> Option<String> + Send + 'static,
     ) -> Self {
-        let state = (events, format, OpenStream::open());
+        let state = (
+            events.ready_chunks(MAX_EVENTS_PER_CHUNK),
+            format,
+            OpenStream::open(),
+        );
         let frames =
             futures::stream::unfold(state, move |(mut events, mut format, open)| async move {
                 loop {
                     match tokio::time::timeout(ping_every, events.next()).await {
-                        Ok(Some(event)) => {
-                            if let Some(text) = format(&event) {
+                        Ok(Some(batch)) => {
+                            let text: String = batch.iter().filter_map(&mut format).collect();
+                            if !text.is_empty() {
                                 let bytes = Ok::<_, io::Error>(Bytes::from(text));
                                 return Some((bytes, (events, format, open)));
                             }

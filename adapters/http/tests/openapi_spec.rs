@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use sybil_http::{AuthConfig, Services, api_service, spec_yaml};
+use sybil_http::{AuthConfig, Services, api_service, docs_html, spec_json, spec_yaml};
 use sybil_ports::inbound::chats::MockChatUseCases;
 use sybil_ports::inbound::completions::MockCompletionUseCases;
 use sybil_ports::inbound::jobs::MockResumableCompletions;
@@ -57,4 +57,21 @@ fn spec_does_not_depend_on_auth_configuration() {
         open.contains("servers: []\n"),
         "no server URL may be baked into the spec"
     );
+}
+
+#[test]
+fn docs_page_shows_the_served_spec() {
+    let api = api_service(&mocked_services(), &AuthConfig::default());
+    let page = docs_html(&api);
+    let served = spec_json(&api);
+    assert!(
+        !served.contains("</"),
+        "the spec needs escaping in the page"
+    );
+    assert!(
+        page.contains(&format!("let spec = {served};")),
+        "/docs must embed the spec of /openapi.json"
+    );
+    assert!(!page.contains(&api.spec()), "poem's raw spec is not shown");
+    assert!(page.contains("SwaggerUIBundle({"));
 }

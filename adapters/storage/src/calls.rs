@@ -16,6 +16,7 @@ fn tokens(n: u64) -> i64 {
 #[async_trait]
 impl CallLog for SeaOrmStorage {
     async fn record_call(&self, call: &LlmCall) -> Result<(), StorageError> {
+        let _turn = self.write_turn().await;
         let row = llm_calls::ActiveModel {
             id: Set(call.id),
             chat_id: Set(call.chat_id),

@@ -2,8 +2,10 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
-use sybil_domain::{Chat, Message, ModelChoice, Timestamp};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use sybil_domain::{Chat, Message, ModelChoice, Role, Timestamp};
 use sybil_ports::outbound::{ChatRepository, ChatWithMessages, StorageError};
 use uuid::Uuid;
 
@@ -36,7 +38,7 @@ impl SeaOrmStorage {
 #[async_trait]
 impl ChatRepository for SeaOrmStorage {
     async fn create_chat(&self, chat: &Chat, messages: &[Message]) -> Result<(), StorageError> {
-        let txn = self.begin_write().await?;
+        let (txn, _turn) = self.begin_write().await?;
         chats::Entity::insert(mapper::chat_to_row(chat))
             .exec_without_returning(&txn)
             .await
@@ -80,13 +82,35 @@ impl ChatRepository for SeaOrmStorage {
         }))
     }
 
+    async fn history_head(
+        &self,
+        id: Uuid,
+        limit: usize,
+    ) -> Result<Vec<(Role, String)>, StorageError> {
+        let rows: Vec<(String, String)> = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::Role)
+            .column(messages::Column::Content)
+            .filter(messages::Column::ChatId.eq(id))
+            .filter(messages::Column::Role.ne(Role::Tool.as_str()))
+            .order_by_asc(messages::Column::Seq)
+            .limit(limit as u64)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(|e| self.fail(e))?;
+        rows.into_iter()
+            .map(|(role, content)| Ok((mapper::role_from_column(&role)?, content)))
+            .collect()
+    }
+
     async fn rename_chat(
         &self,
         id: Uuid,
         title: Option<String>,
         now: Timestamp,
     ) -> Result<Option<Chat>, StorageError> {
-        let txn = self.begin_write().await?;
+        let (txn, _turn) = self.begin_write().await?;
         let updated = chats::Entity::update_many()
             .col_expr(chats::Column::Title, Expr::value(title))
             .col_expr(chats::Column::UpdatedAt, Expr::value(now.millis()))
@@ -108,6 +132,7 @@ impl ChatRepository for SeaOrmStorage {
     }
 
     async fn delete_chat(&self, id: Uuid) -> Result<bool, StorageError> {
+        let _turn = self.write_turn().await;
         // Messages and call records go with it through ON DELETE CASCADE.
         let deleted = chats::Entity::delete_by_id(id)
             .exec(&self.db)
@@ -123,7 +148,7 @@ impl ChatRepository for SeaOrmStorage {
         model_use: Option<ModelChoice>,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let txn = self.begin_write().await?;
+        let (txn, _turn) = self.begin_write().await?;
         // First statement on purpose: it takes the chat's row lock (PostgreSQL)
         // or the write lock (SQLite), so concurrent appends to one chat queue
         // here and each writer's rows get consecutive `seq` values.

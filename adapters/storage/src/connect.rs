@@ -5,19 +5,21 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::pin;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use log::LevelFilter;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::PgConnectOptions;
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::sqlx::{ConnectOptions as _, Sqlite};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlxSqliteConnector,
-    Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    SqlxSqliteConnector, Statement,
 };
 use sybil_ports::outbound::StorageError;
+use tokio::sync::Mutex;
 
 use crate::error::Redactor;
 
@@ -39,6 +41,8 @@ const SLOW_STATEMENT: Duration = Duration::from_secs(1);
 pub struct SeaOrmStorage {
     pub(crate) db: DatabaseConnection,
     pub(crate) redactor: Redactor,
+    /// SQLite only: this process's writers take turns here (see `write.rs`).
+    pub(crate) writers: Option<Arc<Mutex<()>>>,
 }
 
 // Hand-written: the pool's own Debug prints its connect options, password included.
@@ -131,9 +135,14 @@ impl Target {
 }
 
 /// Pragmas are per connection, so they go on every connection the pool opens.
+/// WAL with `synchronous = NORMAL`: a commit is in the log before it returns,
+/// so it survives a crash of Sybil; only a power loss or kernel crash can
+/// roll back the last commits (never corrupt the file). `FULL` would add an
+/// fsync, milliseconds on common disks, to every write.
 fn sqlite_pragmas(options: SqliteConnectOptions) -> SqliteConnectOptions {
     options
         .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true)
 }
@@ -154,7 +163,17 @@ impl SeaOrmStorage {
         let db = Database::connect(target.options(url, false))
             .await
             .map_err(|e| redactor.map(e))?;
-        Ok(SeaOrmStorage { db, redactor })
+        Ok(SeaOrmStorage::new(db, redactor))
+    }
+
+    fn new(db: DatabaseConnection, redactor: Redactor) -> SeaOrmStorage {
+        let writers =
+            (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        SeaOrmStorage {
+            db,
+            redactor,
+            writers,
+        }
     }
 
     /// Builds the pool without opening any connection, file or folder: the
@@ -171,7 +190,7 @@ impl SeaOrmStorage {
             Target::SqliteFile(_) | Target::SqliteMemory => target.lazy_sqlite(url),
         }
         .map_err(|e| redactor.map(e))?;
-        Ok(SeaOrmStorage { db, redactor })
+        Ok(SeaOrmStorage::new(db, redactor))
     }
 
     /// Applies every pending migration; applied ones are skipped.

@@ -30,6 +30,7 @@ const RUNNING: &str = "running";
 #[async_trait]
 impl JobStore for SeaOrmStorage {
     async fn create_job(&self, job: &CompletionJob) -> Result<(), StorageError> {
+        let _turn = self.write_turn().await;
         let row = jobs::ActiveModel {
             id: Set(job.id),
             chat_id: Set(job.chat_id),
@@ -62,6 +63,7 @@ impl JobStore for SeaOrmStorage {
         event: &RecordedEvent,
         now: Timestamp,
     ) -> Result<(), StorageError> {
+        let _turn = self.write_turn().await;
         let row = events::ActiveModel {
             job_id: Set(job_id),
             seq: Set(event.seq as i64),
@@ -104,6 +106,7 @@ impl JobStore for SeaOrmStorage {
         status: JobStatus,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
+        let _turn = self.write_turn().await;
         let done = jobs::Entity::update_many()
             .col_expr(jobs::Column::Status, Expr::value(status.as_str()))
             .col_expr(jobs::Column::UpdatedAt, Expr::value(now.millis()))
@@ -116,6 +119,7 @@ impl JobStore for SeaOrmStorage {
     }
 
     async fn request_stop(&self, id: Uuid) -> Result<bool, StorageError> {
+        let _turn = self.write_turn().await;
         let asked = jobs::Entity::update_many()
             .col_expr(jobs::Column::StopRequested, Expr::value(true))
             .filter(jobs::Column::Id.eq(id))
@@ -127,6 +131,7 @@ impl JobStore for SeaOrmStorage {
     }
 
     async fn heartbeat(&self, owner: &str, now: Timestamp) -> Result<Vec<Uuid>, StorageError> {
+        let _turn = self.write_turn().await;
         jobs::Entity::update_many()
             .col_expr(jobs::Column::HeartbeatAt, Expr::value(now.millis()))
             .filter(jobs::Column::Owner.eq(owner))
@@ -178,6 +183,7 @@ impl JobStore for SeaOrmStorage {
     }
 
     async fn delete_finished_before(&self, before: Timestamp) -> Result<u64, StorageError> {
+        let _turn = self.write_turn().await;
         // Events go with their job through ON DELETE CASCADE.
         let deleted = jobs::Entity::delete_many()
             .filter(jobs::Column::Status.ne(RUNNING))

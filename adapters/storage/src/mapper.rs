@@ -46,11 +46,13 @@ pub(crate) fn message_to_row(chat_id: Uuid, message: &Message) -> messages::Acti
     }
 }
 
+pub(crate) fn role_from_column(role: &str) -> Result<Role, StorageError> {
+    role.parse()
+        .map_err(|_| corrupt(format!("a message has the unknown role {role:?}")))
+}
+
 pub(crate) fn message_from_row(row: messages::Model) -> Result<Message, StorageError> {
-    let role: Role = row
-        .role
-        .parse()
-        .map_err(|_| corrupt(format!("message {}: unknown role {:?}", row.id, row.role)))?;
+    let role = role_from_column(&row.role)?;
     Ok(Message {
         id: row.id,
         created_at: Timestamp(row.created_at),

@@ -41,6 +41,7 @@ fn run_from_row(row: searches::Model, results: Vec<Value>) -> SearchRun {
 #[async_trait]
 impl SearchRepository for SeaOrmStorage {
     async fn create_search(&self, search: &Search) -> Result<(), StorageError> {
+        let _turn = self.write_turn().await;
         let row = searches::ActiveModel {
             id: Set(search.id),
             title: Set(search.title.clone()),
@@ -94,6 +95,7 @@ impl SearchRepository for SeaOrmStorage {
     }
 
     async fn delete_search(&self, id: Uuid) -> Result<bool, StorageError> {
+        let _turn = self.write_turn().await;
         // Results go with it through ON DELETE CASCADE.
         let deleted = searches::Entity::delete_by_id(id)
             .exec(&self.db)
@@ -110,7 +112,7 @@ impl SearchRepository for SeaOrmStorage {
         run: &SearchRun,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let txn = self.begin_write().await?;
+        let (txn, _turn) = self.begin_write().await?;
         let row = searches::ActiveModel {
             id: Set(id),
             title: Set(title),

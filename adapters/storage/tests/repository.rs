@@ -38,6 +38,7 @@ on_both_backends!(
     delete_cascades_to_messages_and_calls,
     append_to_unknown_chat_stores_nothing,
     append_keeps_order_and_sets_updated_at,
+    history_head_is_the_first_non_tool_messages_in_order,
     concurrent_appends_keep_every_message_in_writer_order,
     migrations_are_idempotent,
     ping_answers,

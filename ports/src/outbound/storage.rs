@@ -1,7 +1,7 @@
 //! Durable storage of chats and their messages.
 
 use async_trait::async_trait;
-use sybil_domain::{Chat, LlmCall, Message, ModelChoice, Timestamp};
+use sybil_domain::{Chat, LlmCall, Message, ModelChoice, Role, Timestamp};
 use uuid::Uuid;
 
 /// A storage failure, already translated from the driver's error.
@@ -45,6 +45,19 @@ pub trait ChatRepository: Send + Sync {
     /// # Errors
     /// `StorageError` when the database fails.
     async fn load_chat(&self, id: Uuid) -> Result<Option<ChatWithMessages>, StorageError>;
+
+    /// The role and content of the chat's first `limit` messages that are
+    /// not `tool` messages, in order: what the history rule compares a
+    /// request with, without loading the whole transcript. Empty for an
+    /// unknown chat.
+    ///
+    /// # Errors
+    /// `StorageError` when the database fails.
+    async fn history_head(
+        &self,
+        id: Uuid,
+        limit: usize,
+    ) -> Result<Vec<(Role, String)>, StorageError>;
 
     /// Sets the title (`None` clears it) and `updatedAt`; returns the updated
     /// chat, or `None` when unknown.

@@ -25,6 +25,8 @@ use super::engine::{Engine, Prepared};
 const POLL: Duration = Duration::from_millis(200);
 /// How often a replica proves its jobs alive (and picks up stop requests).
 const HEARTBEAT: Duration = Duration::from_secs(2);
+/// Events a follower's channel holds.
+const FOLLOWER_BUFFER: usize = 64;
 /// A running job whose heartbeat is this old has lost its server.
 const STALE_AFTER: Duration = Duration::from_secs(15);
 /// Events a slow local follower may fall behind before it rereads storage.
@@ -146,7 +148,8 @@ impl JobHub {
 
     /// Events after `after`, then live ones, until the last.
     pub fn follow_job(self: &Arc<Self>, id: Uuid, after: u64) -> BoxStream<'static, RecordedEvent> {
-        let (tx, mut rx) = mpsc::channel(16);
+        // Room for a replay to run ahead of the writer by a chunk's worth.
+        let (tx, mut rx) = mpsc::channel(FOLLOWER_BUFFER);
         let hub = self.clone();
         tokio::spawn(async move {
             if let Err(e) = hub.feed(id, after, &tx).await {

@@ -32,6 +32,20 @@ impl ChatRepository for MemoryStore {
     async fn load_chat(&self, _: Uuid) -> Result<Option<ChatWithMessages>, StorageError> {
         Ok(self.chat.lock().unwrap().clone())
     }
+    async fn history_head(
+        &self,
+        _: Uuid,
+        limit: usize,
+    ) -> Result<Vec<(Role, String)>, StorageError> {
+        let chat = self.chat.lock().unwrap();
+        let messages = chat.as_ref().map_or(&[][..], |c| &c.messages[..]);
+        Ok(messages
+            .iter()
+            .filter(|m| m.role != Role::Tool)
+            .take(limit)
+            .map(|m| (m.role, m.content.clone()))
+            .collect())
+    }
     async fn rename_chat(
         &self,
         _: Uuid,

@@ -104,17 +104,6 @@ fn command(chat_id: Option<String>, messages: Vec<MessageInput>) -> CompletionCo
     }
 }
 
-fn stored(role: Role, content: &str) -> Message {
-    Message {
-        id: Uuid::nil(),
-        created_at: Timestamp(1),
-        role,
-        content: content.into(),
-        name: None,
-        metadata: None,
-    }
-}
-
 const CHAT: u128 = 42;
 
 fn chat_with(messages: Vec<Message>) -> ChatWithMessages {
@@ -166,7 +155,10 @@ async fn an_unconfigured_provider_names_its_variable() {
 #[tokio::test]
 async fn unknown_chats_are_not_found_before_any_provider_call() {
     let mut chats = MockChatRepository::new();
-    chats.expect_load_chat().returning(|_| Ok(None));
+    chats.expect_history_head().returning(|_, _| Ok(vec![]));
+    chats
+        .expect_append_messages()
+        .returning(|_, _, _, _| Ok(false));
     let providers = provider(Provider::OpenAi, |_| {});
     let svc = service(chats, MockCallLog::new(), providers);
     let cmd = command(Some(Uuid::from_u128(7).to_string()), vec![msg("user", "x")]);
@@ -184,13 +176,15 @@ async fn unknown_chats_are_not_found_before_any_provider_call() {
 #[tokio::test]
 async fn with_a_chat_only_new_messages_are_stored_then_the_answer() {
     let mut chats = MockChatRepository::new();
-    chats.expect_load_chat().returning(|_| {
-        Ok(Some(chat_with(vec![
-            stored(Role::User, "hi"),
-            stored(Role::Tool, "t"),
-            stored(Role::Assistant, "hello"),
-        ])))
-    });
+    chats
+        .expect_history_head()
+        .withf(|id, limit| *id == Uuid::from_u128(CHAT) && *limit == 3)
+        .returning(|_, _| {
+            Ok(vec![
+                (Role::User, "hi".to_string()),
+                (Role::Assistant, "hello".to_string()),
+            ])
+        });
     let mut seq = mockall::Sequence::new();
     chats
         .expect_append_messages()
@@ -265,9 +259,7 @@ async fn with_a_chat_only_new_messages_are_stored_then_the_answer() {
 #[tokio::test]
 async fn an_upstream_failure_records_an_error_and_stores_no_answer() {
     let mut chats = MockChatRepository::new();
-    chats
-        .expect_load_chat()
-        .returning(|_| Ok(Some(chat_with(vec![]))));
+    chats.expect_history_head().returning(|_, _| Ok(vec![]));
     chats
         .expect_append_messages()
         .withf(|_, _, choice, _| choice.is_some())

@@ -24,7 +24,9 @@ pub struct CompletionMessageRequest {
     pub role: RoleName,
     pub content: String,
     pub name: Option<String>,
-    /// Forwarded to the provider on `user` messages only.
+    /// Forwarded to the provider on `user` messages only; at most 8, none on
+    /// `tool` messages.
+    #[oai(validator(max_items = 8))]
     pub attachments: Option<Vec<AttachmentRequest>>,
     /// Ignored.
     pub id: Option<String>,
@@ -52,12 +54,17 @@ pub struct CompletionRequest {
     /// Store new messages and the answer in this chat.
     pub chat_id: Option<String>,
     pub provider: ProviderName,
+    /// Not blank.
+    #[oai(validator(pattern = r"\S"))]
     pub model: String,
     /// The whole history, oldest first; at least one message.
+    #[oai(validator(min_items = 1))]
     pub messages: Vec<CompletionMessageRequest>,
     /// 0 to 2 (clamped to 1 for Anthropic).
+    #[oai(validator(minimum(value = "0"), maximum(value = "2")))]
     pub temperature: Option<f64>,
-    /// At least 1.
+    /// 1 to 4,294,967,295.
+    #[oai(validator(minimum(value = "1"), maximum(value = "4294967295")))]
     pub max_tokens: Option<i64>,
     /// Streaming only: run as a server-side job that survives the client;
     /// `meta` then carries `completionId`.
@@ -182,6 +189,8 @@ pub struct ModelsBody {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SuggestTitleRequest {
     pub chat_id: String,
-    /// The user's request text the title is made from.
+    /// The user's request text the title is made from; not blank (unless
+    /// the chat already has a title, which is then kept).
+    #[oai(validator(pattern = r"\S"))]
     pub content: String,
 }

@@ -1,11 +1,19 @@
 //! Request bodies. Each derives poem-openapi's `Object` for the spec and
 //! serde's `Deserialize` for parsing (see `body::JsonBody`); both use the same
-//! camelCase names, and unknown fields are refused.
+//! camelCase names, and unknown fields are refused. Fields that serde takes
+//! more loosely than the spec describes them (an attachment, `metadata`)
+//! write their schema by hand, so that the policies name what is wrong.
 
+use std::borrow::Cow;
+
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use poem_openapi::{Enum, Object};
 use serde::Deserialize;
 use serde_json::Value;
-use sybil_domain::{AttachmentInput, MessageInput, Provider};
+use sybil_domain::{MessageInput, Provider};
+
+pub use super::attachments::AttachmentRequest;
 
 /// An LLM provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, serde::Serialize)]
@@ -61,50 +69,6 @@ impl RoleName {
     }
 }
 
-/// An inline attachment. `kind` is `image` (PNG or JPEG as a base64 data URL,
-/// at most 6 MiB decoded) or `text` (at most 200,000 characters, source
-/// `sizeBytes` at most 8 MiB). At most 8 per message; none on tool messages.
-#[derive(Debug, Clone, Object, Deserialize)]
-#[oai(
-    rename = "AttachmentInput",
-    rename_all = "camelCase",
-    deny_unknown_fields
-)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AttachmentRequest {
-    /// `image` or `text`.
-    pub kind: String,
-    /// Optional; the server assigns one when absent.
-    pub id: Option<String>,
-    /// Required, non-empty.
-    pub filename: Option<String>,
-    /// `image/png` or `image/jpeg` for images; any text type for text (default `text/plain`).
-    pub mime_type: Option<String>,
-    /// Source size in bytes; computed when absent.
-    pub size_bytes: Option<i64>,
-    /// Images: `data:<mimeType>;base64,<payload>`.
-    pub data_url: Option<String>,
-    /// Text attachments: the inlined text.
-    pub text: Option<String>,
-    /// Text attachments: whether the client cut the text (default false).
-    pub truncated: Option<bool>,
-}
-
-impl From<AttachmentRequest> for AttachmentInput {
-    fn from(a: AttachmentRequest) -> Self {
-        AttachmentInput {
-            kind: Some(a.kind),
-            id: a.id,
-            filename: a.filename,
-            mime_type: a.mime_type,
-            size_bytes: a.size_bytes,
-            data_url: a.data_url,
-            text: a.text,
-            truncated: a.truncated,
-        }
-    }
-}
-
 /// The use-case form of a message, whichever route it came by.
 pub fn message_input(
     role: RoleName,
@@ -138,6 +102,8 @@ pub struct InitialMessageRequest {
     pub role: RoleName,
     pub content: String,
     pub name: Option<String>,
+    /// At most 8; none on `tool` messages.
+    #[oai(validator(max_items = 8))]
     pub attachments: Option<Vec<AttachmentRequest>>,
 }
 
@@ -160,7 +126,8 @@ pub struct CreateChatRequest {
     pub title: Option<String>,
     /// Supplied together with `model`, or not at all.
     pub provider: Option<ProviderName>,
-    /// Supplied together with `provider`, or not at all.
+    /// Supplied together with `provider`, or not at all; not blank.
+    #[oai(validator(pattern = r"\S"))]
     pub model: Option<String>,
     /// The initial transcript, stored in order.
     pub messages: Option<Vec<InitialMessageRequest>>,
@@ -192,12 +159,60 @@ pub struct NewMessageRequest {
     pub content: String,
     pub name: Option<String>,
     /// A JSON object; attachments are merged into it as `attachments`.
-    pub metadata: Option<Value>,
+    pub metadata: Option<JsonObject>,
+    /// At most 8; none on `tool` messages.
+    #[oai(validator(max_items = 8))]
     pub attachments: Option<Vec<AttachmentRequest>>,
 }
 
 impl From<NewMessageRequest> for MessageInput {
     fn from(m: NewMessageRequest) -> Self {
-        message_input(m.role, m.content, m.name, m.metadata, m.attachments)
+        let metadata = m.metadata.map(|o| o.0);
+        message_input(m.role, m.content, m.name, metadata, m.attachments)
+    }
+}
+
+/// A field documented as a JSON object. It is parsed as any JSON value, so
+/// that the message policy, not the parser, refuses another kind of value
+/// and names the field.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct JsonObject(pub Value);
+
+impl Type for JsonObject {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "object".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new("object")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+/// Request bodies are parsed by serde (`body::JsonBody`); this serves poem's
+/// own parser, should anything call it.
+impl ParseFromJSON for JsonObject {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        Ok(JsonObject(value.ok_or_else(ParseError::expected_input)?))
+    }
+}
+
+impl ToJSON for JsonObject {
+    fn to_json(&self) -> Option<Value> {
+        Some(self.0.clone())
     }
 }

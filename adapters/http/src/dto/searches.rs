@@ -51,16 +51,20 @@ impl SearchType {
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunSearchRequest {
+    /// Replaces the stored query; required when the search has none. A
+    /// blank one counts as none.
     pub query: Option<String>,
+    /// Replaces the stored title; a blank one counts as none.
     pub title: Option<String>,
     #[oai(rename = "type")]
     #[serde(rename = "type")]
     pub search_type: Option<SearchType>,
     /// 1 to 100 (default 10).
+    #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
     pub num_results: Option<i64>,
-    /// Not together with `excludeDomains`.
+    /// Not together with a non-empty `excludeDomains`.
     pub include_domains: Option<Vec<String>>,
-    /// Not together with `includeDomains`.
+    /// Not together with a non-empty `includeDomains`.
     pub exclude_domains: Option<Vec<String>>,
 }
 

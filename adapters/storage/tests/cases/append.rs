@@ -87,3 +87,31 @@ pub async fn concurrent_appends_keep_every_message_in_writer_order(s: &SeaOrmSto
         assert_eq!(mine, expected, "writer {w} order");
     }
 }
+
+pub async fn history_head_is_the_first_non_tool_messages_in_order(s: &SeaOrmStorage) {
+    let chat = chat_at(1_000);
+    let transcript = [
+        message(Role::System, "be brief", 1_000),
+        message(Role::User, "weather?", 1_001),
+        tool_message(1_002),
+        message(Role::Assistant, "sunny", 1_003),
+        message(Role::User, "tomorrow?", 1_004),
+    ];
+    s.create_chat(&chat, &transcript).await.unwrap();
+
+    let head = |limit| s.history_head(chat.id, limit);
+    let pairs = |items: &[(Role, &str)]| -> Vec<(Role, String)> {
+        items.iter().map(|(r, c)| (*r, c.to_string())).collect()
+    };
+    assert_eq!(
+        head(3).await.unwrap(),
+        pairs(&[
+            (Role::System, "be brief"),
+            (Role::User, "weather?"),
+            (Role::Assistant, "sunny")
+        ])
+    );
+    assert_eq!(head(10).await.unwrap().len(), 4);
+    assert!(head(0).await.unwrap().is_empty());
+    assert!(s.history_head(Uuid::now_v7(), 5).await.unwrap().is_empty());
+}
