@@ -11,6 +11,7 @@ use anyhow::Context;
 use poem::Server;
 use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
 use sybil_http::{AuthConfig, Services};
+pub use sybil_storage::QueuedCallLog;
 use sybil_storage::SeaOrmStorage;
 use sybil_system::{SystemClock, UuidV7Ids};
 
@@ -103,6 +104,7 @@ fn exa(config: &Config) -> anyhow::Result<Option<Arc<ExaClient>>> {
 struct Background {
     models: Arc<ModelCatalog>,
     jobs: Arc<JobHub>,
+    calls: QueuedCallLog,
 }
 
 /// Wires the use cases over the adapters; the background parts are started
@@ -134,9 +136,10 @@ fn services(
     // jobs of the one that died.
     let owner = format!("sybil-{}", UuidV7Ids.new_id());
     let jobs = Arc::new(JobHub::new(storage.clone(), clock.clone(), owner));
+    let calls = QueuedCallLog::spawn(SeaOrmStorage::clone(&storage));
     let completions = Arc::new(CompletionService::new(CompletionDeps {
         chats: storage.clone(),
-        calls: storage.clone(),
+        calls: Arc::new(calls.clone()),
         providers,
         clock: clock.clone(),
         ids: ids.clone(),
@@ -159,7 +162,14 @@ fn services(
         completions,
         models: models.clone(),
     };
-    Ok((services, Background { models, jobs }))
+    Ok((
+        services,
+        Background {
+            models,
+            jobs,
+            calls,
+        },
+    ))
 }
 
 fn auth(config: &Config) -> AuthConfig {
@@ -195,6 +205,7 @@ pub struct Application {
     addr: SocketAddr,
     acceptor: poem::listener::BoxAcceptor,
     app: poem::endpoint::BoxEndpoint<'static>,
+    calls: QueuedCallLog,
 }
 
 impl Application {
@@ -222,6 +233,7 @@ impl Application {
             addr,
             acceptor: acceptor.boxed(),
             app: poem::EndpointExt::boxed(app),
+            calls: background.calls,
         })
     }
 
@@ -233,14 +245,21 @@ impl Application {
         self.addr
     }
 
-    /// Serves until SIGTERM or SIGINT, then stops accepting and lets
-    /// in-flight requests finish.
+    /// The queued LLM call log: `flush` it to read every call so far.
+    pub fn call_log(&self) -> QueuedCallLog {
+        self.calls.clone()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight
+    /// requests finish and writes the queued call rows.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.addr, "sybil listening");
-        Server::new_with_acceptor(self.acceptor)
+        let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.app, shutdown_signal(), Some(DRAIN_TIMEOUT))
             .await
-            .context("serving")
+            .context("serving");
+        self.calls.flush().await;
+        served
     }
 }
 

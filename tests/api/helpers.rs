@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use reqwest::Client;
 use serde_json::Value;
 use sybil::config::Config;
-use sybil::startup::Application;
+use sybil::startup::{Application, QueuedCallLog};
 use sybil_testkit::{FakeKind, FakeLlm};
 
 pub struct TestApp {
@@ -14,6 +14,7 @@ pub struct TestApp {
     pub db_url: String,
     /// The SQLite file this app owns (removed on drop), if any.
     pub db_path: Option<PathBuf>,
+    call_log: QueuedCallLog,
 }
 
 impl TestApp {
@@ -103,12 +104,14 @@ pub async fn spawn_app_on(db_url: &str, vars: &[(String, String)]) -> TestApp {
     .expect("test configuration");
     let app = Application::build(&config).await.expect("build app");
     let base = format!("http://{}", app.addr());
+    let call_log = app.call_log();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
         client: Client::new(),
         db_url: db_url.to_string(),
         db_path: None,
+        call_log,
     }
 }
 
@@ -217,8 +220,10 @@ impl TestApp {
         let _ = db.close().await;
     }
 
+    /// Every LLM call row so far (the queued ones written first).
     pub async fn llm_calls(&self) -> Vec<CallRow> {
         use sea_orm::{ConnectionTrait, Database, Statement};
+        self.call_log.flush().await;
         let db = Database::connect(self.db_url.as_str())
             .await
             .expect("raw connection");

@@ -1,5 +1,6 @@
 //! SeaORM storage adapter: SQLite (the embedded default) or PostgreSQL behind Sybil's storage ports.
 
+mod call_writer;
 mod calls;
 mod chats;
 mod connect;
@@ -10,4 +11,5 @@ mod mapper;
 mod searches;
 mod write;
 
+pub use call_writer::QueuedCallLog;
 pub use connect::SeaOrmStorage;

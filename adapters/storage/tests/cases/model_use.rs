@@ -4,6 +4,9 @@ use sybil_domain::{CallStatus, LlmCall, ModelChoice, Provider, Role, Timestamp, 
 use sybil_ports::outbound::{CallLog, ChatRepository};
 use uuid::Uuid;
 
+use sea_orm::{ConnectionTrait, Statement};
+use sybil_storage::SeaOrmStorage;
+
 use crate::support::{TestDb, bare_chat, count_for_chat, message};
 
 fn choice(provider: Provider, model: &str) -> ModelChoice {
@@ -75,4 +78,31 @@ pub async fn calls_are_recorded_and_deleted_with_their_chat(db: &TestDb) {
     assert_eq!(count_for_chat(db, "llm_calls", chat.id).await, 2);
     assert!(db.delete_chat(chat.id).await.unwrap());
     assert_eq!(count_for_chat(db, "llm_calls", chat.id).await, 0);
+}
+
+pub async fn queued_calls_are_all_written_in_order_by_flush(db: &TestDb) {
+    let chat = bare_chat(1);
+    db.create_chat(&chat, &[]).await.unwrap();
+    let log = sybil_storage::QueuedCallLog::spawn(SeaOrmStorage::clone(db));
+    let mut sent = Vec::new();
+    for i in 0..300 {
+        let mut c = call(Some(chat.id), CallStatus::Ok);
+        c.latency_ms = i;
+        log.record_call(&c).await.unwrap();
+        sent.push(c.latency_ms);
+    }
+    log.flush().await;
+    let raw = crate::support::raw(db).await;
+    let rows = raw
+        .query_all_raw(Statement::from_string(
+            raw.get_database_backend(),
+            "SELECT latency_ms FROM llm_calls ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let stored: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get::<i64>("", "latency_ms").unwrap())
+        .collect();
+    assert_eq!(stored, sent);
 }
