@@ -1,7 +1,9 @@
 //! Benchmark: time to first delta through Sybil versus directly from a fake
 //! OpenAI stream, and Sybil's resident memory idle and with 1,000 open idle
 //! streams. Sybil runs as its own process (the release binary) so its RSS
-//! is its own. `cargo bench --bench streams`.
+//! is its own. An idle stream is a client that got `meta` and the first
+//! `delta`, while the fake upstream holds its stream open without sending
+//! more (`Reply::hold`). `cargo bench --bench streams`.
 
 mod support;
 
@@ -15,6 +17,21 @@ use sybil_testkit::{FakeKind, FakeLlm, Reply};
 
 const TTFD_SAMPLES: usize = 300;
 const OPEN_STREAMS: usize = 1_000;
+/// Streams opened at once while building up the idle ones.
+const OPENING_CONCURRENCY: usize = 64;
+/// Targets of issue 6.
+const IDLE_TARGET_MB: f64 = 30.0;
+const PER_STREAM_TARGET_KB: f64 = 50.0;
+/// How long to wait for Sybil to notice that the idle streams' clients left
+/// (two 15 s pings and some).
+const RELEASE_WAIT: Duration = Duration::from_secs(45);
+
+/// The soft limit on open files of this process (inherited by Sybil).
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -23,6 +40,16 @@ fn rss_kib(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// What to print after a target: nothing when it is met.
+fn missed(met: bool) -> &'static str {
+    if met { "" } else { " MISSED" }
+}
+
+/// Open file descriptors of `pid` (its sockets, mostly).
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
 }
 
 fn free_port() -> u16 {
@@ -59,6 +86,17 @@ async fn main() {
     if !benchmarking() {
         println!("bench streams: skipped outside `cargo bench`");
         return;
+    }
+    // Each open stream holds two sockets here (client and fake upstream) and
+    // two in Sybil (client and upstream).
+    let needed = 2 * OPEN_STREAMS as u64 + 256;
+    if let Some(limit) = open_files_limit()
+        && limit < needed
+    {
+        panic!(
+            "bench streams: {OPEN_STREAMS} streams need {needed} open files, the limit is {limit}; \
+             run `ulimit -n 65536` first"
+        );
     }
     let fake = FakeLlm::start(FakeKind::OpenAi).await;
     let dir = std::env::temp_dir().join(format!("sybil-bench-streams-{}", std::process::id()));
@@ -165,11 +203,18 @@ async fn main() {
         &figures(replays, wall.elapsed()),
     );
 
-    // Open streams that stay idle: the fake waits before every event.
+    // Open streams that stay idle: the fake sends the first delta, then holds
+    // its stream open. (A fake waiting before every event, as with
+    // `with_chunk_delay`, never reaches the first delta, so the opening
+    // stalled with its 64 first clients all waiting for one.)
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let warm = rss_kib(pid);
+    let fds_before = open_fds(pid);
     for _ in 0..OPEN_STREAMS {
-        fake.push(Reply::text("hello there").with_chunk_delay(Duration::from_secs(120)));
+        fake.push(Reply::hold("hello there", 1));
     }
     let mut open = Vec::with_capacity(OPEN_STREAMS);
+    let opened = Instant::now();
     let opening = futures::stream::iter(0..OPEN_STREAMS)
         .map(|_| {
             let client = client.clone();
@@ -183,20 +228,54 @@ async fn main() {
                 .await
             }
         })
-        .buffer_unordered(64);
+        .buffer_unordered(OPENING_CONCURRENCY);
     futures::pin_mut!(opening);
     while let Some(resp) = opening.next().await {
         open.push(resp);
     }
+    let opened = opened.elapsed();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let busy = rss_kib(pid);
-    println!("resident memory idle: {:.1} MB", idle as f64 / 1024.0);
+    let upstream = fake.generation_requests().len();
+    let mb = |kib: u64| kib as f64 / 1024.0;
+    let per_stream = |base: u64| busy.saturating_sub(base) as f64 / OPEN_STREAMS as f64;
     println!(
-        "resident memory with {OPEN_STREAMS} open idle streams: {:.1} MB ({:.1} KB per stream)",
-        busy as f64 / 1024.0,
-        (busy.saturating_sub(idle)) as f64 / OPEN_STREAMS as f64
+        "opened {} idle streams in {:.2} s ({upstream} upstream calls so far)",
+        open.len(),
+        opened.as_secs_f64()
     );
+    println!(
+        "resident memory idle: {:.1} MB (target <= {IDLE_TARGET_MB} MB){}",
+        mb(idle),
+        missed(mb(idle) <= IDLE_TARGET_MB)
+    );
+    println!(
+        "resident memory idle after the runs above: {:.1} MB",
+        mb(warm)
+    );
+    println!(
+        "resident memory with {OPEN_STREAMS} open idle streams: {:.1} MB ({:.1} KB per stream over idle, target <= {PER_STREAM_TARGET_KB} KB{}; {:.1} KB over idle after the runs above)",
+        mb(busy),
+        per_stream(idle),
+        missed(per_stream(idle) <= PER_STREAM_TARGET_KB),
+        per_stream(warm),
+    );
+    // How long Sybil takes to notice that the clients left: its sockets
+    // (client side and upstream) close when it does.
+    let fds_open = open_fds(pid);
     drop(open);
+    let closing = Instant::now();
+    while open_fds(pid) > fds_before + 8 && closing.elapsed() < RELEASE_WAIT {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left = open_fds(pid).saturating_sub(fds_before);
+    println!(
+        "clients closed: Sybil released their sockets after {:.1} s ({} of {} extra descriptors still open); resident memory then {:.1} MB",
+        closing.elapsed().as_secs_f64(),
+        left,
+        fds_open.saturating_sub(fds_before),
+        mb(rss_kib(pid))
+    );
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -29,15 +29,28 @@ pub(crate) enum Body {
         bytes: Vec<u8>,
         sent: usize,
     },
-    /// SSE events, one write each, `chunk_delay` apart; `cut` ends with a broken connection.
+    /// SSE events, one write each, `chunk_delay` apart, then `tail`.
     Events {
         content_type: &'static str,
         frames: Vec<String>,
         chunk_delay: Duration,
-        cut: bool,
+        tail: Tail,
     },
     /// Close the connection without answering.
     Drop,
+    /// Never answer; keep the connection open until the client leaves.
+    Hang,
+}
+
+/// What follows the last frame of an event stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tail {
+    /// The body ends normally.
+    End,
+    /// The connection breaks.
+    Cut,
+    /// Nothing more is sent; the connection stays open until the client leaves.
+    Hold,
 }
 
 impl Answer {
@@ -74,16 +87,21 @@ impl Answer {
         )
     }
 
-    pub fn events(content_type: &'static str, frames: Vec<String>, cut: bool) -> Answer {
+    pub fn events(content_type: &'static str, frames: Vec<String>, tail: Tail) -> Answer {
         Answer::new(
             200,
             Body::Events {
                 content_type,
                 frames,
                 chunk_delay: Duration::ZERO,
-                cut,
+                tail,
             },
         )
+    }
+
+    /// No status line ever: the client waits until it gives up.
+    pub fn hang() -> Answer {
+        Answer::new(0, Body::Hang)
     }
 
     pub fn header(mut self, name: &'static str, value: String) -> Answer {
@@ -124,7 +142,7 @@ impl Answer {
                 a
             }
             ReplyKind::Malformed => match stream {
-                Some((content_type, frame)) => Answer::events(content_type, vec![frame], false),
+                Some((content_type, frame)) => Answer::events(content_type, vec![frame], Tail::End),
                 None => Answer::new(
                     200,
                     Body::Full {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::answer::Answer;
+use crate::answer::{Answer, Tail};
 use crate::state::{Recorded, State};
 use crate::turn::{Budget, Ending, Stop, Turn, words};
 use crate::{errors, models, sse};
@@ -86,7 +86,7 @@ fn generate(state: &State, req: &Recorded, rid: &str) -> Answer {
         return error(400, &message, rid);
     }
     let stream = body["stream"].as_bool() == Some(true);
-    let reply = state.pop();
+    let reply = state.pop(req);
     let malformed =
         "event: message_start\ndata: {\"type\":\"message_start\",\"message\":\n\n".to_owned();
     if let Some(a) = Answer::common(
@@ -110,20 +110,26 @@ fn generate(state: &State, req: &Recorded, rid: &str) -> Answer {
             write_stream(&mut frames, &message, &turn, &mut budget),
             &turn.ending,
         ) {
-            (Err(Stop), Ending::Cut(_)) => Answer::events(sse::EVENT_STREAM_UTF8, frames, true),
+            (Err(Stop), Ending::Cut(_)) => {
+                Answer::events(sse::EVENT_STREAM_UTF8, frames, Tail::Cut)
+            }
+            (Err(Stop), Ending::Hold(_)) => {
+                Answer::events(sse::EVENT_STREAM_UTF8, frames, Tail::Hold)
+            }
             (Err(Stop), Ending::Error(_, msg)) => {
                 let err =
                     json!({"type": "error", "error": {"type": "overloaded_error", "message": msg}});
                 frames.push(sse::named("error", &err));
-                Answer::events(sse::EVENT_STREAM_UTF8, frames, false)
+                Answer::events(sse::EVENT_STREAM_UTF8, frames, Tail::End)
             }
-            _ => Answer::events(sse::EVENT_STREAM_UTF8, frames, false),
+            _ => Answer::events(sse::EVENT_STREAM_UTF8, frames, Tail::End),
         }
     } else {
         match &turn.ending {
             Ending::Complete => Answer::json(200, &message),
             Ending::Cut(_) => Answer::truncated_json(&message),
             Ending::Error(_, msg) => error(529, msg, rid),
+            Ending::Hold(_) => Answer::hang(),
         }
     };
     answer.timed(&reply)

@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::Response;
 use hyper::body::Frame;
 
-use crate::answer::{Answer, Body};
+use crate::answer::{Answer, Body, Tail};
 
 pub(crate) type HttpBody = UnsyncBoxBody<Bytes, io::Error>;
 
@@ -51,6 +51,8 @@ pub(crate) fn respond(answer: Answer, guard: AbortGuard) -> io::Result<Response<
             guard.disarm();
             return Err(io::Error::other("fake upstream dropped the connection"));
         }
+        // `server::handle` waits for the client to leave before getting here.
+        Body::Hang => return Err(io::Error::other("fake upstream never answered")),
         Body::Full {
             content_type,
             bytes,
@@ -84,14 +86,16 @@ pub(crate) fn respond(answer: Answer, guard: AbortGuard) -> io::Result<Response<
             content_type,
             frames,
             chunk_delay,
-            cut,
+            tail,
         } => {
             let frames = frames.into_iter().map(Bytes::from).collect();
-            let body = if cut {
-                guard.disarm();
-                cut_after(frames, chunk_delay)
-            } else {
-                paced(frames, chunk_delay, guard)
+            let body = match tail {
+                Tail::Cut => {
+                    guard.disarm();
+                    cut_after(frames, chunk_delay)
+                }
+                Tail::End => paced(frames, chunk_delay, guard, false),
+                Tail::Hold => paced(frames, chunk_delay, guard, true),
             };
             let mut resp = build(answer.status, &answer.headers, content_type, body)?;
             resp.headers_mut().insert(
@@ -120,7 +124,9 @@ fn build(
 }
 
 /// Frames `delay` apart; the guard is disarmed only once the last frame went out.
-fn paced(frames: Vec<Bytes>, delay: Duration, guard: AbortGuard) -> HttpBody {
+/// With `hold` the body never ends: after the last frame it waits, armed, for the
+/// client to leave.
+fn paced(frames: Vec<Bytes>, delay: Duration, guard: AbortGuard, hold: bool) -> HttpBody {
     let state = (frames.into_iter(), true, Some(guard));
     let s = stream::unfold(state, move |(mut frames, first, mut guard)| async move {
         match frames.next() {
@@ -131,6 +137,9 @@ fn paced(frames: Vec<Bytes>, delay: Duration, guard: AbortGuard) -> HttpBody {
                 Some((Ok(Frame::data(frame)), (frames, false, guard)))
             }
             None => {
+                if hold {
+                    std::future::pending::<()>().await;
+                }
                 if let Some(g) = guard.take() {
                     g.disarm();
                 }

@@ -105,7 +105,7 @@ fn generate(state: &State, req: &Recorded) -> Result<Answer, Answer> {
     check_input(state, body, previous.as_ref())?;
 
     let stream = body["stream"].as_bool() == Some(true);
-    let reply = state.pop();
+    let reply = state.pop(req);
     let malformed = "event: response.created\ndata: {\"type\":\"response.created\",\n\n".to_owned();
     if let Some(a) = Answer::common(
         &reply,
@@ -124,13 +124,14 @@ fn generate(state: &State, req: &Recorded) -> Result<Answer, Answer> {
     }
     let answer = if stream {
         let obfuscate = body["stream_options"]["include_obfuscation"].as_bool() != Some(false);
-        let (frames, cut) = openai_stream::frames(&completed, &turn, obfuscate);
-        Answer::events(sse::EVENT_STREAM_UTF8, frames, cut)
+        let (frames, tail) = openai_stream::frames(&completed, &turn, obfuscate);
+        Answer::events(sse::EVENT_STREAM_UTF8, frames, tail)
     } else {
         match &turn.ending {
             Ending::Complete => Answer::json(200, &completed),
             Ending::Cut(_) => Answer::truncated_json(&completed),
             Ending::Error(_, message) => error(500, message, None, Some("server_error")),
+            Ending::Hold(_) => Answer::hang(),
         }
     };
     Ok(answer.timed(&reply))

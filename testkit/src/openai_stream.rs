@@ -2,11 +2,12 @@
 
 use serde_json::{Value, json};
 
+use crate::answer::Tail;
 use crate::sse;
 use crate::turn::{Budget, Ending, Stop, Turn, pieces, words};
 
-/// The SSE frames streaming `completed`, and whether the connection is cut after them.
-pub(crate) fn frames(completed: &Value, turn: &Turn, obfuscate: bool) -> (Vec<String>, bool) {
+/// The SSE frames streaming `completed`, and what follows them.
+pub(crate) fn frames(completed: &Value, turn: &Turn, obfuscate: bool) -> (Vec<String>, Tail) {
     let mut w = Writer {
         frames: Vec::new(),
         seq: 0,
@@ -14,13 +15,14 @@ pub(crate) fn frames(completed: &Value, turn: &Turn, obfuscate: bool) -> (Vec<St
     };
     let mut budget = turn.budget();
     match (write(&mut w, completed, &mut budget), &turn.ending) {
-        (Err(Stop), Ending::Cut(_)) => (w.frames, true),
+        (Err(Stop), Ending::Cut(_)) => (w.frames, Tail::Cut),
+        (Err(Stop), Ending::Hold(_)) => (w.frames, Tail::Hold),
         (Err(Stop), Ending::Error(_, message)) => {
             let error = json!({"type": "server_error", "code": "server_error", "message": message, "param": null});
             w.push("error", json!({"error": error}));
-            (w.frames, false)
+            (w.frames, Tail::End)
         }
-        _ => (w.frames, false),
+        _ => (w.frames, Tail::End),
     }
 }
 

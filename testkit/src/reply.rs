@@ -54,6 +54,10 @@ pub enum ReplyKind {
         after: usize,
         message: String,
     },
+    /// Streaming: `after` text deltas of `text` (events before the first delta included),
+    /// then nothing more: the connection stays open, idle, until the client leaves.
+    /// Not streamed: the status line never comes. A client leaving counts as an abort.
+    Hold { text: String, after: usize },
 }
 
 impl Reply {
@@ -125,6 +129,14 @@ impl Reply {
             text: text.to_owned(),
             after,
             message: message.to_owned(),
+        })
+    }
+
+    /// Stream `after` deltas of `text`, then hold the connection open without sending more.
+    pub fn hold(text: &str, after: usize) -> Reply {
+        Reply::of(ReplyKind::Hold {
+            text: text.to_owned(),
+            after,
         })
     }
 

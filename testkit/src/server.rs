@@ -14,6 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::answer::Body;
 use crate::body::{AbortGuard, HttpBody, respond};
 use crate::state::{Recorded, State};
 use crate::{FakeKind, anthropic, openai, xai};
@@ -55,6 +56,10 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> io::Result<Respons
     let guard = AbortGuard::new(state.aborted.clone(), answer.generation);
     if !answer.delay.is_zero() {
         tokio::time::sleep(answer.delay).await;
+    }
+    if matches!(answer.body, Body::Hang) {
+        // Dropped (guard included) when the client hangs up.
+        std::future::pending::<()>().await;
     }
     respond(answer, guard)
 }

@@ -6,7 +6,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
 
-use crate::{FakeKind, Reply};
+use crate::{FakeKind, FakeLlm, Reply};
+
+/// Chooses the reply to a generation request from the request itself.
+type Responder = Arc<dyn Fn(&Recorded) -> Option<Reply> + Send + Sync>;
 
 /// One request the fake received.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +32,43 @@ impl Recorded {
             .get(&name.to_ascii_lowercase())
             .map(String::as_str)
     }
+
+    /// The text of the last `user` message of a generation request, in any of the
+    /// three wire formats (OpenAI `input`, xAI and Anthropic `messages`; content as a
+    /// string or as parts, text parts joined). `None` when there is no user message.
+    pub fn last_user_text(&self) -> Option<String> {
+        let items = match (&self.body["input"], &self.body["messages"]) {
+            (Value::String(s), _) => return Some(s.clone()),
+            (Value::Array(items), _) | (_, Value::Array(items)) => items,
+            _ => return None,
+        };
+        let last = items
+            .iter()
+            .rev()
+            .find(|i| i["role"] == "user" && i["type"].as_str().is_none_or(|t| t == "message"))?;
+        match &last["content"] {
+            Value::String(s) => Some(s.clone()),
+            Value::Array(parts) => Some(
+                parts
+                    .iter()
+                    .filter_map(|p| p["text"].as_str())
+                    .collect::<Vec<_>>()
+                    .join(""),
+            ),
+            _ => None,
+        }
+    }
+}
+
+impl FakeLlm {
+    /// Choose the reply of every generation request from the request itself (e.g. by a
+    /// marker in [`Recorded::last_user_text`]), so replies match requests under any
+    /// concurrency. Checked before the [`FakeLlm::push`] queue; `None` falls back to it.
+    /// Nothing is consumed: a retry of the same request gets the same reply. Replaces
+    /// any earlier responder.
+    pub fn respond_with(&self, f: impl Fn(&Recorded) -> Option<Reply> + Send + Sync + 'static) {
+        self.state.lock().responder = Some(Arc::new(f));
+    }
 }
 
 /// What the OpenAI fake keeps of a stored response.
@@ -50,6 +90,7 @@ pub(crate) struct State {
 }
 
 struct Inner {
+    responder: Option<Responder>,
     queue: VecDeque<Reply>,
     requests: Vec<Recorded>,
     models: Vec<String>,
@@ -65,6 +106,7 @@ impl State {
             key,
             aborted: Arc::new(AtomicUsize::new(0)),
             inner: Mutex::new(Inner {
+                responder: None,
                 queue: VecDeque::new(),
                 requests: Vec::new(),
                 models,
@@ -83,8 +125,14 @@ impl State {
         self.lock().queue.push_back(reply);
     }
 
-    /// The next queued reply, or the default text answer.
-    pub fn pop(&self) -> Reply {
+    /// The responder's reply to `req`, else the next queued reply, else the default
+    /// text answer.
+    pub fn pop(&self, req: &Recorded) -> Reply {
+        let responder = self.lock().responder.clone();
+        // Called without the lock held: the responder may take its time.
+        if let Some(reply) = responder.and_then(|f| f(req)) {
+            return reply;
+        }
         let next = self.lock().queue.pop_front();
         next.unwrap_or_else(|| Reply::text(&format!("Hello from the fake {}.", self.kind)))
     }
@@ -144,3 +192,6 @@ impl State {
             .any(|s| s.reasoning_ids.iter().any(|r| r == id))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,8 @@ pub(crate) enum Ending {
     Cut(usize),
     /// Send the in-stream error event after this many deltas.
     Error(usize, String),
+    /// Send nothing more after this many deltas; keep the connection open.
+    Hold(usize),
 }
 
 /// The content of one assistant turn, provider-neutral.
@@ -52,6 +54,7 @@ impl Turn {
                 after,
                 message,
             } => Some(plain(text, Ending::Error(*after, message.clone()))),
+            ReplyKind::Hold { text, after } => Some(plain(text, Ending::Hold(*after))),
             ReplyKind::Raw { .. } | ReplyKind::Malformed | ReplyKind::Drop => None,
         }
     }
@@ -60,7 +63,7 @@ impl Turn {
     pub fn budget(&self) -> Budget {
         Budget(match self.ending {
             Ending::Complete => None,
-            Ending::Cut(n) | Ending::Error(n, _) => Some(n),
+            Ending::Cut(n) | Ending::Error(n, _) | Ending::Hold(n) => Some(n),
         })
     }
 }

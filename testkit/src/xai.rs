@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::answer::Answer;
+use crate::answer::{Answer, Tail};
 use crate::state::{Recorded, State};
 use crate::turn::{Budget, Ending, Stop, Turn, pieces, words};
 use crate::{FakeKind, errors, models, openai::now_secs, sse};
@@ -62,7 +62,7 @@ fn generate(state: &State, req: &Recorded) -> Answer {
         }
     }
     let stream = body["stream"].as_bool() == Some(true);
-    let reply = state.pop();
+    let reply = state.pop(req);
     if let Some(a) = Answer::common(
         &reply,
         stream.then(|| (sse::EVENT_STREAM, "data: {\"id\":\"oops\",\n\n".to_owned())),
@@ -96,14 +96,15 @@ fn generate(state: &State, req: &Recorded) -> Answer {
                     frames.push(sse::data(&chat.chunk(json!([]), Some(usage()))));
                 }
                 frames.push(sse::DONE.to_owned());
-                Answer::events(sse::EVENT_STREAM, frames, false)
+                Answer::events(sse::EVENT_STREAM, frames, Tail::End)
             }
             (Err(Stop), Ending::Error(_, message)) => {
                 let err = json!({"error": {"message": message, "type": "internal_error", "code": "Internal error"}});
                 frames.push(sse::data(&err));
-                Answer::events(sse::EVENT_STREAM, frames, false)
+                Answer::events(sse::EVENT_STREAM, frames, Tail::End)
             }
-            (Err(Stop), _) => Answer::events(sse::EVENT_STREAM, frames, true),
+            (Err(Stop), Ending::Hold(_)) => Answer::events(sse::EVENT_STREAM, frames, Tail::Hold),
+            (Err(Stop), _) => Answer::events(sse::EVENT_STREAM, frames, Tail::Cut),
         }
     } else {
         let completion = chat.completion(&turn, &calls);
@@ -111,6 +112,7 @@ fn generate(state: &State, req: &Recorded) -> Answer {
             Ending::Complete => Answer::json(200, &completion),
             Ending::Cut(_) => Answer::truncated_json(&completion),
             Ending::Error(_, message) => error(500, message),
+            Ending::Hold(_) => Answer::hang(),
         }
     };
     answer.timed(&reply)
