@@ -5,4 +5,3 @@ pub mod config;
 pub mod startup;
 pub mod telemetry;
 pub mod usecases;
-
