@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use poem::Server;
-use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
 use sybil_http::{AuthConfig, Services};
 pub use sybil_storage::QueuedCallLog;
 use sybil_storage::SeaOrmStorage;
@@ -203,7 +201,7 @@ pub fn openapi_spec(config: &Config, json: bool) -> anyhow::Result<String> {
 /// A bound, migrated server, ready to run.
 pub struct Application {
     addr: SocketAddr,
-    acceptor: poem::listener::BoxAcceptor,
+    listener: tokio::net::TcpListener,
     app: poem::endpoint::BoxEndpoint<'static>,
     calls: QueuedCallLog,
 }
@@ -220,18 +218,13 @@ impl Application {
             .spawn_maintenance(config.completion_retention);
         let app = sybil_http::app(services, auth(config), config.rate_limit_per_minute);
         let bind = SocketAddr::new(config.host, config.port);
-        let acceptor = TcpListener::bind(bind)
-            .into_acceptor()
+        let listener = tokio::net::TcpListener::bind(bind)
             .await
             .with_context(|| format!("binding {bind}"))?;
-        let addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .context("reading the bound address")?;
+        let addr = listener.local_addr().context("reading the bound address")?;
         Ok(Application {
             addr,
-            acceptor: acceptor.boxed(),
+            listener,
             app: poem::EndpointExt::boxed(app),
             calls: background.calls,
         })
@@ -254,8 +247,7 @@ impl Application {
     /// requests finish and writes the queued call rows.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.addr, "sybil listening");
-        let served = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(self.app, shutdown_signal(), Some(DRAIN_TIMEOUT))
+        let served = sybil_http::serve(self.listener, self.app, shutdown_signal(), DRAIN_TIMEOUT)
             .await
             .context("serving");
         self.calls.flush().await;

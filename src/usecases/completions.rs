@@ -23,7 +23,7 @@ use sybil_ports::inbound::{
 };
 use sybil_ports::outbound::{
     CallLog, ChatRepository, Clock, IdGenerator, LlmRequest, PromptMessage, PromptRole,
-    RecordedEvent,
+    RecordedEvent, ToolSpec,
 };
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -42,6 +42,8 @@ pub struct CompletionService {
     engine: Arc<Engine>,
     providers: Providers,
     jobs: Arc<JobHub>,
+    /// The tools offered to OpenAI and xAI, built once.
+    tool_specs: Arc<[ToolSpec]>,
 }
 
 /// The collaborators of `CompletionService`.
@@ -60,7 +62,9 @@ pub struct CompletionDeps {
 
 impl CompletionService {
     pub fn new(deps: CompletionDeps) -> Self {
+        let tool_specs = deps.tools.specs().into();
         CompletionService {
+            tool_specs,
             engine: Arc::new(Engine {
                 chats: deps.chats,
                 calls: deps.calls,
@@ -120,8 +124,8 @@ impl CompletionService {
         };
         // Anthropic runs without server-managed tools.
         let tools = match command.provider {
-            Provider::Anthropic => Vec::new(),
-            Provider::OpenAi | Provider::Xai => self.engine.tools.specs(),
+            Provider::Anthropic => Arc::default(),
+            Provider::OpenAi | Provider::Xai => self.tool_specs.clone(),
         };
         Ok(Prepared {
             chat_id,
@@ -244,7 +248,7 @@ impl CompletionUseCases for CompletionService {
             }],
             temperature: None,
             max_tokens: Some(32),
-            tools: Vec::new(),
+            tools: Arc::default(),
             rounds: Vec::new(),
         };
         let started = Instant::now();

@@ -438,3 +438,31 @@ async fn meta_is_sent_before_the_upstream_produces_anything() {
             .starts_with("event: meta")
     );
 }
+
+#[tokio::test]
+async fn a_client_that_leaves_an_idle_stream_aborts_the_upstream_at_once() {
+    let (app, fakes) = spawn_with_fakes().await;
+    let chat = new_chat(&app).await;
+    // One delta, then the upstream stays silent: nothing is written to the
+    // client, so only the connection's end can tell that it left.
+    fakes.openai.push(Reply::hold("thinking about it", 1));
+    let mut resp = app
+        .client
+        .post(app.url("/v1/chat-completions/stream"))
+        .json(&request("openai", Some(&chat), "take your time"))
+        .send()
+        .await
+        .unwrap();
+    let mut buffer = String::new();
+    while !parse_frames(&buffer).iter().any(|f| f.event == "delta") {
+        buffer.push_str(std::str::from_utf8(&resp.chunk().await.unwrap().unwrap()).unwrap());
+    }
+    drop(resp);
+    assert!(
+        fakes
+            .openai
+            .wait_for_aborts(1, Duration::from_secs(5))
+            .await,
+        "the upstream call was aborted well before the 15 s ping"
+    );
+}

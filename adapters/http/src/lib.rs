@@ -13,6 +13,7 @@ mod middleware;
 mod openai;
 mod overhead;
 mod ratelimit;
+mod server;
 mod spec;
 mod sse;
 mod time;
@@ -28,6 +29,7 @@ use sybil_ports::inbound::{
 };
 
 pub use body::MAX_BODY_BYTES;
+pub use server::serve;
 
 /// The use cases the HTTP layer drives.
 #[derive(Clone)]

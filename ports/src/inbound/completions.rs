@@ -71,8 +71,10 @@ pub enum CompletionEvent {
     Delta {
         text: String,
     },
-    ToolCall(ToolCallEvent),
-    Done(CompletionOutcome),
+    // Boxed: a stream's channel holds events by value, so the enum is kept
+    // as small as a delta.
+    ToolCall(Box<ToolCallEvent>),
+    Done(Box<CompletionOutcome>),
     Error {
         /// Names the provider; keys redacted.
         message: String,

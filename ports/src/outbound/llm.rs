@@ -1,6 +1,8 @@
 //! LLM providers: one request shape for OpenAI (Responses API), xAI (Chat
 //! Completions) and Anthropic (Messages API).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use serde_json::Value;
@@ -56,7 +58,7 @@ pub struct ToolRound {
 }
 
 /// Everything one model call needs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LlmRequest {
     pub model: String,
     /// The internal system instruction, the same for every provider.
@@ -65,7 +67,8 @@ pub struct LlmRequest {
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
     /// Tools offered; empty means none (Anthropic always gets none).
-    pub tools: Vec<ToolSpec>,
+    /// Shared: the same offer goes with every call.
+    pub tools: Arc<[ToolSpec]>,
     /// Earlier rounds of this completion's tool loop, oldest first.
     pub rounds: Vec<ToolRound>,
 }

@@ -66,11 +66,12 @@ impl Engine {
     /// or `Error`.
     pub async fn run(
         &self,
-        prepared: Prepared,
+        mut prepared: Prepared,
         sink: Option<&Sender<CompletionEvent>>,
     ) -> Result<CompletionOutcome, CompletionError> {
         let started = Instant::now();
-        let mut request = prepared.request.clone();
+        // Taken, not copied: it grows with every tool round.
+        let mut request = std::mem::take(&mut prepared.request);
         let mut usage = Usage::default();
         let mut request_id = None;
         // Text of the model call in progress, kept if the client leaves.
@@ -160,7 +161,7 @@ impl Engine {
                     stopped: false,
                     wait_ms: waited.as_secs_f64() * 1e3,
                 };
-                let _ = emit(sink, CompletionEvent::Done(outcome.clone())).await;
+                let _ = emit(sink, CompletionEvent::Done(Box::new(outcome.clone()))).await;
                 Ok(outcome)
             }
             Err(Stop::Failed(e)) => {
@@ -292,7 +293,7 @@ impl Engine {
                 duration_ms: outcome.duration_ms,
                 round,
             };
-            emit(sink, CompletionEvent::ToolCall(event)).await?;
+            emit(sink, CompletionEvent::ToolCall(Box::new(event))).await?;
             outputs.push(outcome.output);
         }
         Ok(outputs)

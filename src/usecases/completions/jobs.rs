@@ -342,7 +342,9 @@ async fn run_job(
             } else {
                 format!("{}\n\n[stopped]", done.content)
             };
-            recorder.record(&CompletionEvent::Done(done)).await;
+            recorder
+                .record(&CompletionEvent::Done(Box::new(done)))
+                .await;
             JobStatus::Stopped
         }
         Ok(outcome) => {

@@ -106,21 +106,22 @@ mod tests {
 
     #[test]
     fn done_has_exactly_the_contract_fields() {
-        let (name, data) = CompletionEvent::to_wire(&CompletionEvent::Done(CompletionOutcome {
-            chat_id: None,
-            provider: Provider::Xai,
-            model: "grok".into(),
-            content: "hi".into(),
-            message_id: Some(Uuid::nil()),
-            usage: Usage {
-                input_tokens: 1,
-                output_tokens: 2,
-                total_tokens: 3,
-            },
-            raw: json!({ "big": "not sent" }),
-            stopped: false,
-            wait_ms: 0.0,
-        }));
+        let (name, data) =
+            CompletionEvent::to_wire(&CompletionEvent::Done(Box::new(CompletionOutcome {
+                chat_id: None,
+                provider: Provider::Xai,
+                model: "grok".into(),
+                content: "hi".into(),
+                message_id: Some(Uuid::nil()),
+                usage: Usage {
+                    input_tokens: 1,
+                    output_tokens: 2,
+                    total_tokens: 3,
+                },
+                raw: json!({ "big": "not sent" }),
+                stopped: false,
+                wait_ms: 0.0,
+            })));
         assert_eq!(name, "done");
         assert_eq!(
             data,

@@ -92,7 +92,7 @@ mod tests {
     }
 
     fn done() -> CompletionEvent {
-        CompletionEvent::Done(CompletionOutcome {
+        CompletionEvent::Done(Box::new(CompletionOutcome {
             chat_id: None,
             provider: Provider::OpenAi,
             model: "m".into(),
@@ -106,7 +106,7 @@ mod tests {
             raw: Value::Null,
             stopped: false,
             wait_ms: 0.0,
-        })
+        }))
     }
 
     #[test]

@@ -108,7 +108,7 @@ mod tests {
             ],
             temperature: Some(1.7),
             max_tokens: None,
-            tools: vec![],
+            tools: Default::default(),
             rounds: vec![],
         };
         assert_eq!(

@@ -158,7 +158,7 @@ mod tests {
             }],
             temperature: None,
             max_tokens: None,
-            tools: vec![],
+            tools: Default::default(),
             rounds: vec![],
         }
     }
@@ -193,7 +193,8 @@ mod tests {
             name: "web_search".into(),
             description: "Search".into(),
             parameters: json!({"type":"object"}),
-        }];
+        }]
+        .into();
         r.rounds = vec![round(Some("resp_1")), round(Some("resp_2"))];
         let body = build(&r, true);
         assert_eq!(body["previous_response_id"], "resp_2");

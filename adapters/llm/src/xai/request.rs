@@ -130,7 +130,7 @@ mod tests {
             }],
             temperature: Some(0.5),
             max_tokens: Some(100),
-            tools: vec![],
+            tools: Default::default(),
             rounds: vec![ToolRound {
                 response_id: None,
                 assistant_text: String::new(),

@@ -25,7 +25,7 @@ async fn request_shape_and_response_mapping() {
     fake.push(Reply::text("Hello there."));
     let mut req = request(MODEL);
     req.temperature = Some(1.6);
-    req.tools = vec![web_search()];
+    req.tools = vec![web_search()].into();
     req.messages.insert(
         0,
         sybil_ports::outbound::llm::PromptMessage {

@@ -94,7 +94,7 @@ async fn tool_loop_continues_from_the_stored_response() {
     );
     fake.push(Reply::text("Sunny in both."));
     let mut req = request("gpt-5");
-    req.tools = vec![web_search()];
+    req.tools = vec![web_search()].into();
 
     let first = provider.complete(&req).await.unwrap();
     assert_eq!(
@@ -291,7 +291,7 @@ async fn stream_reassembles_tool_call_arguments() {
     );
     fake.push(Reply::text("31°C."));
     let mut req = request("gpt-5");
-    req.tools = vec![web_search()];
+    req.tools = vec![web_search()].into();
 
     let got = collect(provider.stream(&req).await.unwrap()).await;
     let first = got.response().clone();

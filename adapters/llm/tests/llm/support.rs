@@ -1,5 +1,6 @@
 //! Shared helpers: settings for a fake, requests, and stream collection.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -47,7 +48,7 @@ pub fn request(model: &str) -> LlmRequest {
         messages: vec![user("Hi")],
         temperature: None,
         max_tokens: None,
-        tools: vec![],
+        tools: Arc::default(),
         rounds: vec![],
     }
 }

@@ -91,7 +91,7 @@ async fn tool_rounds_are_replayed_as_messages() {
     );
     fake.push(Reply::text("Sunny."));
     let mut req = request("grok-4-fast");
-    req.tools = vec![web_search()];
+    req.tools = vec![web_search()].into();
 
     let first = provider.complete(&req).await.unwrap();
     assert_eq!(
@@ -204,7 +204,7 @@ async fn stream_reassembles_split_tool_calls() {
             .with_reasoning(),
     );
     let mut req = request("grok-4-fast");
-    req.tools = vec![web_search()];
+    req.tools = vec![web_search()].into();
     let got = collect(provider.stream(&req).await.unwrap()).await;
     let answer = got.response();
     assert_eq!(
