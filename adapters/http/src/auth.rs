@@ -29,7 +29,7 @@ pub fn is_authenticated(req: &Request, auth: &AuthConfig) -> bool {
 }
 
 /// `/v1/*` and the OpenAI-compatible `/openai/v1/*` follow the same rule.
-fn needs_token(path: &str) -> bool {
+pub(crate) fn needs_token(path: &str) -> bool {
     let under = |prefix: &str| {
         path.strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))

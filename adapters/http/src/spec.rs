@@ -9,7 +9,9 @@
 //! Two rules the code enforces but poem cannot write are added: the objects
 //! of `/v1` request bodies refuse unknown fields (`additionalProperties:
 //! false`; `/openai/v1` ignores them, as OpenAI does), and an unsigned
-//! integer (`format: uint32`…) states its range.
+//! integer (`format: uint32`…) states its range. The bearer token of
+//! `ADMIN_TOKEN` is declared as an optional security scheme on the routes
+//! that check it (optional: a server without `ADMIN_TOKEN` is open).
 
 use std::collections::BTreeSet;
 
@@ -56,7 +58,48 @@ pub fn normalise(yaml: &str) -> Value {
     }
     close_request_objects(&mut spec);
     bound_unsigned_integers(&mut spec);
+    declare_bearer_auth(&mut spec);
     spec
+}
+
+const BEARER_SCHEME: &str = "bearerAuth";
+
+/// The `bearerAuth` scheme, and on every operation whose path needs the
+/// token (`auth::needs_token`) the choice of it or of nothing.
+fn declare_bearer_auth(spec: &mut Value) {
+    let Some(root) = spec.as_mapping_mut() else {
+        return;
+    };
+    let scheme: Value = serde_yaml::from_str(
+        "type: http\nscheme: bearer\ndescription: The server's ADMIN_TOKEN. Needed only when the server sets one; without it the API is open.\n",
+    )
+    .unwrap_or(Value::Null);
+    let components = root
+        .entry("components".into())
+        .or_insert_with(|| Value::Mapping(Mapping::new()));
+    if let Some(components) = components.as_mapping_mut() {
+        let schemes = components
+            .entry("securitySchemes".into())
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
+        if let Some(schemes) = schemes.as_mapping_mut() {
+            schemes.insert(BEARER_SCHEME.into(), scheme);
+        }
+    }
+    let token_or_none: Value =
+        serde_yaml::from_str(&format!("[{{{BEARER_SCHEME}: []}}, {{}}]")).unwrap_or(Value::Null);
+    let Some(paths) = root.get_mut("paths").and_then(Value::as_mapping_mut) else {
+        return;
+    };
+    for (path, ops) in paths.iter_mut() {
+        if !path.as_str().is_some_and(crate::auth::needs_token) {
+            continue;
+        }
+        for (_, op) in ops.as_mapping_mut().into_iter().flatten() {
+            if let Some(op) = op.as_mapping_mut() {
+                op.insert("security".into(), token_or_none.clone());
+            }
+        }
+    }
 }
 
 const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
@@ -354,5 +397,29 @@ mod tests {
             "      allOf:\n      - type: object\n        properties:\n          type:\n            type: string\n      - $ref: '#/components/schemas/T'\n",
         );
         assert!(s.get("allOf").is_some());
+    }
+
+    #[test]
+    fn routes_that_check_the_token_offer_it_as_optional_bearer_auth() {
+        let spec = normalise(
+            "paths:\n  /v1/chats:\n    get: {}\n    post: {}\n  /v1/auth/session:\n    get: {}\n  /openai/v1/models:\n    get: {}\n  /health:\n    get: {}\n",
+        );
+        let either: Value = serde_yaml::from_str("[{bearerAuth: []}, {}]").unwrap();
+        let paths = &spec["paths"];
+        for (path, method) in [
+            ("/v1/chats", "get"),
+            ("/v1/chats", "post"),
+            ("/openai/v1/models", "get"),
+        ] {
+            assert_eq!(paths[path][method]["security"], either, "{path}");
+        }
+        for path in ["/v1/auth/session", "/health"] {
+            assert!(paths[path]["get"].get("security").is_none(), "{path}");
+        }
+        let scheme = &spec["components"]["securitySchemes"]["bearerAuth"];
+        assert_eq!(
+            (&scheme["type"], &scheme["scheme"]),
+            (&Value::from("http"), &Value::from("bearer"))
+        );
     }
 }
