@@ -67,15 +67,7 @@ impl ChatRepository for SeaOrmStorage {
         else {
             return Ok(None);
         };
-        let messages = messages::Entity::find()
-            .filter(messages::Column::ChatId.eq(id))
-            .order_by_asc(messages::Column::Seq)
-            .all(&self.db)
-            .await
-            .map_err(|e| self.fail(e))?
-            .into_iter()
-            .map(mapper::message_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let messages = self.transcript(id).await?;
         Ok(Some(ChatWithMessages {
             chat: mapper::chat_from_row(row)?,
             messages,

@@ -9,6 +9,7 @@ mod error;
 mod jobs;
 mod mapper;
 mod searches;
+mod transcript;
 mod write;
 
 pub use call_writer::QueuedCallLog;
