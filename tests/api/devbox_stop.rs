@@ -9,7 +9,7 @@ use sybil_testkit::Reply;
 use sybil_testkit::sshd::{process_running, sshd, unique};
 
 use crate::helpers::{Fakes, spawn_app_with};
-use crate::sse::parse_frames;
+use crate::sse::{parse_frames, read_until};
 
 #[tokio::test]
 async fn stop_kills_the_running_shell_command_on_the_devbox() {
@@ -57,10 +57,7 @@ async fn stop_kills_the_running_shell_command_on_the_devbox() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let mut buffer = String::new();
-    while parse_frames(&buffer).is_empty() {
-        buffer.push_str(std::str::from_utf8(&resp.chunk().await.unwrap().unwrap()).unwrap());
-    }
+    let buffer = read_until(&mut resp, |frames| !frames.is_empty()).await;
     let id = parse_frames(&buffer)[0].data["completionId"]
         .as_str()
         .unwrap()

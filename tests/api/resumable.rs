@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sybil_testkit::Reply;
 
 use crate::helpers::{Fakes, TestApp, postgres_database, spawn_app_on, spawn_with_fakes};
-use crate::sse::{Frame, parse_frames, text_of};
+use crate::sse::{Frame, parse_frames, read_until, text_of};
 
 fn request(chat: Option<&str>) -> Value {
     json!({ "chatId": chat, "provider": "openai", "model": "gpt-4.1-mini", "resumable": true,
@@ -26,12 +26,7 @@ async fn open_until(app: &TestApp, body: &Value, n: usize) -> (Vec<Frame>, reqwe
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let mut buffer = String::new();
-    while parse_frames(&buffer).len() < n {
-        buffer.push_str(
-            std::str::from_utf8(&resp.chunk().await.unwrap().expect("more events")).unwrap(),
-        );
-    }
+    let buffer = read_until(&mut resp, |frames| frames.len() >= n).await;
     (parse_frames(&buffer), resp)
 }
 

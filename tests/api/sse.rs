@@ -42,3 +42,14 @@ pub fn text_of(frames: &[Frame]) -> String {
         .map(|f| f.data["text"].as_str().unwrap())
         .collect()
 }
+
+/// Reads `resp` until `enough` holds for the frames so far; returns the text
+/// read (the response stays open for more).
+pub async fn read_until(resp: &mut reqwest::Response, enough: impl Fn(&[Frame]) -> bool) -> String {
+    let mut buffer = String::new();
+    while !enough(&parse_frames(&buffer)) {
+        let chunk = resp.chunk().await.unwrap().expect("more events");
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    buffer
+}

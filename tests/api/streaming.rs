@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sybil_testkit::{FakeKind, Reply};
 
 use crate::helpers::{TestApp, spawn_with_fakes};
-use crate::sse::{Frame, parse_frames, text_of};
+use crate::sse::{Frame, parse_frames, read_until, text_of};
 
 async fn stream_all(app: &TestApp, body: Value) -> Vec<Frame> {
     let resp = app
@@ -208,15 +208,10 @@ async fn a_client_that_disconnects_aborts_the_upstream_and_keeps_the_partial_tex
         .send()
         .await
         .unwrap();
-    let mut buffer = String::new();
-    while parse_frames(&buffer)
-        .iter()
-        .filter(|f| f.event == "delta")
-        .count()
-        < 2
-    {
-        buffer.push_str(std::str::from_utf8(&resp.chunk().await.unwrap().unwrap()).unwrap());
-    }
+    let buffer = read_until(&mut resp, |frames| {
+        frames.iter().filter(|f| f.event == "delta").count() >= 2
+    })
+    .await;
     let seen = text_of(&parse_frames(&buffer));
     drop(resp);
     assert!(
@@ -453,10 +448,10 @@ async fn a_client_that_leaves_an_idle_stream_aborts_the_upstream_at_once() {
         .send()
         .await
         .unwrap();
-    let mut buffer = String::new();
-    while !parse_frames(&buffer).iter().any(|f| f.event == "delta") {
-        buffer.push_str(std::str::from_utf8(&resp.chunk().await.unwrap().unwrap()).unwrap());
-    }
+    read_until(&mut resp, |frames| {
+        frames.iter().any(|f| f.event == "delta")
+    })
+    .await;
     drop(resp);
     assert!(
         fakes
