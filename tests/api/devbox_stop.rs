@@ -49,13 +49,7 @@ async fn stop_kills_the_running_shell_command_on_the_devbox() {
     );
     let body = json!({ "provider": "openai", "model": "gpt-4.1-mini", "resumable": true,
                        "messages": [{ "role": "user", "content": "run it" }] });
-    let mut resp = app
-        .client
-        .post(app.url("/v1/chat-completions/stream"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let mut resp = app.open_stream(&body).await;
     assert_eq!(resp.status(), 200);
     let buffer = read_until(&mut resp, |frames| !frames.is_empty()).await;
     let id = parse_frames(&buffer)[0].data["completionId"]

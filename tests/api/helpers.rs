@@ -53,6 +53,17 @@ impl TestApp {
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
         self.send_json(reqwest::Method::POST, path, body).await
     }
+
+    /// `POST /v1/chat-completions/stream` with `body`; the response as it
+    /// starts, its events still to read.
+    pub async fn open_stream(&self, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/chat-completions/stream"))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
 }
 
 impl Drop for TestApp {

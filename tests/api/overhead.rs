@@ -68,16 +68,12 @@ async fn streams_and_resumable_jobs_are_measured_in_metrics() {
     for resumable in [false, true] {
         fakes.anthropic.push(Reply::text("streamed"));
         let resp = app
-            .client
-            .post(app.url("/v1/chat-completions/stream"))
-            .json(
+            .open_stream(
                 &json!({ "provider": "anthropic", "model": "claude-sonnet-4-20250514",
                            "resumable": resumable,
                            "messages": [{ "role": "user", "content": "hi" }] }),
             )
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert!(resp.headers().get("x-sybil-overhead-ms").is_none());
         let frames = parse_frames(&resp.text().await.unwrap());
         assert_eq!(frames.last().unwrap().event, "done");

@@ -18,13 +18,7 @@ fn request(chat: Option<&str>) -> Value {
 /// Opens a resumable stream and reads until `n` frames arrived; returns the
 /// frames and the open response.
 async fn open_until(app: &TestApp, body: &Value, n: usize) -> (Vec<Frame>, reqwest::Response) {
-    let mut resp = app
-        .client
-        .post(app.url("/v1/chat-completions/stream"))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
+    let mut resp = app.open_stream(body).await;
     assert_eq!(resp.status(), 200);
     let buffer = read_until(&mut resp, |frames| frames.len() >= n).await;
     (parse_frames(&buffer), resp)
@@ -32,13 +26,7 @@ async fn open_until(app: &TestApp, body: &Value, n: usize) -> (Vec<Frame>, reqwe
 
 /// Runs a resumable completion to its end; its frames and `completionId`.
 async fn run_to_end(app: &TestApp) -> (Vec<Frame>, String) {
-    let resp = app
-        .client
-        .post(app.url("/v1/chat-completions/stream"))
-        .json(&request(None))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.open_stream(&request(None)).await;
     let frames = parse_frames(&resp.text().await.unwrap());
     let id = frames[0].data["completionId"].as_str().unwrap().to_string();
     (frames, id)

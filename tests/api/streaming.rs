@@ -10,13 +10,7 @@ use crate::helpers::{TestApp, spawn_with_fakes};
 use crate::sse::{Frame, parse_frames, read_until, text_of};
 
 async fn stream_all(app: &TestApp, body: Value) -> Vec<Frame> {
-    let resp = app
-        .client
-        .post(app.url("/v1/chat-completions/stream"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.open_stream(&body).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let frames = parse_frames(&resp.text().await.unwrap());
@@ -97,12 +91,8 @@ async fn a_tool_call_is_streamed_after_its_message_is_stored_then_the_next_round
     );
     fakes.openai.push(Reply::text("Rust is a language."));
     let resp = app
-        .client
-        .post(app.url("/v1/chat-completions/stream"))
-        .json(&request("openai", Some(&chat), "what is rust?"))
-        .send()
-        .await
-        .unwrap();
+        .open_stream(&request("openai", Some(&chat), "what is rust?"))
+        .await;
     let mut resp = resp;
     let mut buffer = String::new();
     let mut checked_tool_message = false;
@@ -168,13 +158,7 @@ async fn deltas_arrive_while_the_upstream_is_still_writing() {
         .xai
         .push(Reply::text("one two three four five").with_chunk_delay(Duration::from_millis(150)));
     let started = std::time::Instant::now();
-    let mut resp = app
-        .client
-        .post(app.url("/v1/chat-completions/stream"))
-        .json(&request("xai", None, "count"))
-        .send()
-        .await
-        .unwrap();
+    let mut resp = app.open_stream(&request("xai", None, "count")).await;
     let mut buffer = String::new();
     let mut first_delta_at = None;
     while let Some(chunk) = resp.chunk().await.unwrap() {
@@ -202,12 +186,8 @@ async fn a_client_that_disconnects_aborts_the_upstream_and_keeps_the_partial_tex
         .anthropic
         .push(Reply::text(&words.join(" ")).with_chunk_delay(Duration::from_millis(100)));
     let mut resp = app
-        .client
-        .post(app.url("/v1/chat-completions/stream"))
-        .json(&request("anthropic", Some(&chat), "talk"))
-        .send()
-        .await
-        .unwrap();
+        .open_stream(&request("anthropic", Some(&chat), "talk"))
+        .await;
     let buffer = read_until(&mut resp, |frames| {
         frames.iter().filter(|f| f.event == "delta").count() >= 2
     })
@@ -339,12 +319,8 @@ async fn a_slow_upstream_times_out_into_an_error_event() {
 async fn checks_answer_json_before_any_event() {
     let (app, _fakes) = spawn_with_fakes().await;
     let resp = app
-        .client
-        .post(app.url("/v1/chat-completions/stream"))
-        .json(&json!({ "provider": "openai", "model": "m", "messages": [] }))
-        .send()
-        .await
-        .unwrap();
+        .open_stream(&json!({ "provider": "openai", "model": "m", "messages": [] }))
+        .await;
     assert_eq!(resp.status(), 400);
     assert!(
         resp.headers()["content-type"]
@@ -353,16 +329,12 @@ async fn checks_answer_json_before_any_event() {
             .starts_with("application/json")
     );
     let resp = app
-        .client
-        .post(app.url("/v1/chat-completions/stream"))
-        .json(&request(
+        .open_stream(&request(
             "openai",
             Some("00000000-0000-7000-8000-000000000000"),
             "x",
         ))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 404);
     assert_eq!(
         resp.json::<Value>().await.unwrap(),
@@ -415,13 +387,7 @@ async fn meta_is_sent_before_the_upstream_produces_anything() {
     fakes
         .openai
         .push(Reply::text("late words").with_chunk_delay(Duration::from_secs(2)));
-    let mut resp = app
-        .client
-        .post(app.url("/v1/chat-completions/stream"))
-        .json(&request("openai", None, "hi"))
-        .send()
-        .await
-        .unwrap();
+    let mut resp = app.open_stream(&request("openai", None, "hi")).await;
     let first = tokio::time::timeout(Duration::from_millis(1500), resp.chunk())
         .await
         .expect("the first frame does not wait for the upstream")
@@ -442,12 +408,8 @@ async fn a_client_that_leaves_an_idle_stream_aborts_the_upstream_at_once() {
     // client, so only the connection's end can tell that it left.
     fakes.openai.push(Reply::hold("thinking about it", 1));
     let mut resp = app
-        .client
-        .post(app.url("/v1/chat-completions/stream"))
-        .json(&request("openai", Some(&chat), "take your time"))
-        .send()
-        .await
-        .unwrap();
+        .open_stream(&request("openai", Some(&chat), "take your time"))
+        .await;
     read_until(&mut resp, |frames| {
         frames.iter().any(|f| f.event == "delta")
     })
