@@ -45,7 +45,12 @@ impl Drop for AbortGuard {
 }
 
 /// The response for `answer`; `Err` makes hyper close the connection without answering.
-pub(crate) fn respond(answer: Answer, guard: AbortGuard) -> io::Result<Response<HttpBody>> {
+/// `streamed` counts the bytes of event frames as hyper takes them.
+pub(crate) fn respond(
+    answer: Answer,
+    guard: AbortGuard,
+    streamed: &Arc<AtomicUsize>,
+) -> io::Result<Response<HttpBody>> {
     let (content_type, body) = match answer.body {
         Body::Drop => {
             guard.disarm();
@@ -88,7 +93,10 @@ pub(crate) fn respond(answer: Answer, guard: AbortGuard) -> io::Result<Response<
             chunk_delay,
             tail,
         } => {
-            let frames = frames.into_iter().map(Bytes::from).collect();
+            let streamed = streamed.clone();
+            let frames = frames.into_iter().map(Bytes::from).inspect(move |frame| {
+                streamed.fetch_add(frame.len(), Ordering::SeqCst);
+            });
             let body = match tail {
                 Tail::Cut => {
                     guard.disarm();
@@ -126,8 +134,13 @@ fn build(
 /// Frames `delay` apart; the guard is disarmed only once the last frame went out.
 /// With `hold` the body never ends: after the last frame it waits, armed, for the
 /// client to leave.
-fn paced(frames: Vec<Bytes>, delay: Duration, guard: AbortGuard, hold: bool) -> HttpBody {
-    let state = (frames.into_iter(), true, Some(guard));
+fn paced(
+    frames: impl Iterator<Item = Bytes> + Send + 'static,
+    delay: Duration,
+    guard: AbortGuard,
+    hold: bool,
+) -> HttpBody {
+    let state = (frames, true, Some(guard));
     let s = stream::unfold(state, move |(mut frames, first, mut guard)| async move {
         match frames.next() {
             Some(frame) => {
@@ -151,7 +164,10 @@ fn paced(frames: Vec<Bytes>, delay: Duration, guard: AbortGuard, hold: bool) -> 
 }
 
 /// Frames `delay` apart, then an I/O error so hyper aborts the connection mid-body.
-fn cut_after(frames: Vec<Bytes>, delay: Duration) -> HttpBody {
+fn cut_after(
+    frames: impl IntoIterator<Item = Bytes, IntoIter: Send + 'static>,
+    delay: Duration,
+) -> HttpBody {
     let state = (frames.into_iter(), true, false);
     let s = stream::unfold(state, move |(mut frames, first, done)| async move {
         if done {

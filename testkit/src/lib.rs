@@ -79,9 +79,7 @@ impl FakeLlm {
     /// # Panics
     /// When no local port can be bound.
     pub async fn start(kind: FakeKind) -> FakeLlm {
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("fake upstream: bind 127.0.0.1:0");
+        let listener = listen().expect("fake upstream: bind 127.0.0.1:0");
         let port = listener
             .local_addr()
             .expect("fake upstream: local address")
@@ -161,6 +159,13 @@ impl FakeLlm {
         self.state.aborted.load(Ordering::SeqCst)
     }
 
+    /// Bytes of event-stream frames the fake has handed to its connections so far
+    /// (all streams together). A reader that stops reading stops this from growing
+    /// once the socket buffers are full: how backpressure is proven.
+    pub fn stream_bytes_sent(&self) -> usize {
+        self.state.streamed.load(Ordering::SeqCst)
+    }
+
     /// Wait until [`FakeLlm::aborted_by_client`] reaches `n` (true) or `timeout` passes
     /// (false). A hang-up is noticed asynchronously, so poll rather than read once.
     pub async fn wait_for_aborts(&self, n: usize, timeout: Duration) -> bool {
@@ -175,6 +180,20 @@ impl FakeLlm {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+}
+
+/// The send buffer of every connection the fake accepts (inherited from the
+/// listener). Loopback autotunes it up to 4 MB, which would let a reader that
+/// stops reading leave megabytes in flight; a fixed small buffer makes a
+/// stalled reader stall the fake within a few hundred KB, so tests can tell
+/// a bounded reader from one that reads everything ahead.
+const SEND_BUFFER: u32 = 64 * 1024;
+
+fn listen() -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_send_buffer_size(SEND_BUFFER)?;
+    socket.bind(([127, 0, 0, 1], 0).into())?;
+    socket.listen(1024)
 }
 
 impl Drop for FakeLlm {

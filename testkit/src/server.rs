@@ -61,7 +61,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> io::Result<Respons
         // Dropped (guard included) when the client hangs up.
         std::future::pending::<()>().await;
     }
-    respond(answer, guard)
+    respond(answer, guard, &state.streamed)
 }
 
 fn record(parts: &hyper::http::request::Parts, body: &Bytes) -> Recorded {

@@ -86,6 +86,8 @@ pub(crate) struct State {
     pub kind: FakeKind,
     pub key: String,
     pub aborted: Arc<AtomicUsize>,
+    /// Bytes of event-stream frames handed to the connection so far.
+    pub streamed: Arc<AtomicUsize>,
     inner: Mutex<Inner>,
 }
 
@@ -105,6 +107,7 @@ impl State {
             kind,
             key,
             aborted: Arc::new(AtomicUsize::new(0)),
+            streamed: Arc::new(AtomicUsize::new(0)),
             inner: Mutex::new(Inner {
                 responder: None,
                 queue: VecDeque::new(),

@@ -101,10 +101,14 @@ impl Budget {
 pub(crate) fn words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
+    // Whether `cur` holds more than whitespace (kept, not recounted: long words).
+    let mut has_word = false;
     for c in text.chars() {
-        if c.is_whitespace() && cur.chars().any(|x| !x.is_whitespace()) {
+        if c.is_whitespace() && has_word {
             out.push(std::mem::take(&mut cur));
+            has_word = false;
         }
+        has_word |= !c.is_whitespace();
         cur.push(c);
     }
     if !cur.is_empty() {

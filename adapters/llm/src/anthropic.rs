@@ -1,6 +1,6 @@
 //! Anthropic Messages API provider (`POST {base}/v1/messages`), never offered tools.
 //!
-//! Plain reqwest (no SDK mandated), eventsource-stream for its SSE.
+//! Plain reqwest (no SDK mandated); its SSE is read by `sse`.
 
 mod request;
 mod response;
@@ -10,10 +10,8 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use eventsource_stream::{EventStreamError, Eventsource};
-use futures::StreamExt;
 use futures::stream::BoxStream;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use sybil_domain::Provider;
 use sybil_ports::outbound::llm::{
@@ -24,6 +22,7 @@ use crate::error::Errors;
 use crate::redact::Redactor;
 use crate::retry::{self, Target};
 use crate::settings::{ProviderSettings, SetupError};
+use crate::sse;
 use crate::transport::header;
 
 const API_VERSION: &str = "2023-06-01";
@@ -153,20 +152,7 @@ impl LlmProvider for AnthropicProvider {
         })
         .await?;
         let request_id = header(&response, "request-id");
-        let content_type = header(&response, CONTENT_TYPE.as_str()).unwrap_or_default();
-        if !content_type.is_empty() && !content_type.contains("text/event-stream") {
-            return Err(self
-                .errors
-                .malformed(&format!("expected an event stream, got {content_type}")));
-        }
-        let errors = self.errors.clone();
-        let events = response
-            .bytes_stream()
-            .eventsource()
-            .filter_map(move |item| {
-                let parsed = payload(item, &errors);
-                std::future::ready(parsed)
-            });
+        let events = sse::payloads(response, self.errors.clone())?;
         Ok(crate::stream::decode(
             events,
             stream::MessageDecoder::new(self.errors.clone(), request_id),
@@ -201,28 +187,5 @@ impl LlmProvider for AnthropicProvider {
             }
         }
         Ok(ids)
-    }
-}
-
-/// One SSE event as JSON (`None` for an empty keep-alive). The JSON's `type`
-/// repeats the event name; the name fills in when it does not.
-fn payload(
-    item: Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>,
-    errors: &Errors,
-) -> Option<Result<Value, LlmError>> {
-    match item {
-        Ok(event) if event.data.trim().is_empty() => None,
-        Ok(event) => Some(
-            serde_json::from_str::<Value>(&event.data)
-                .map(|mut v| {
-                    if v.is_object() && v.get("type").is_none() && !event.event.is_empty() {
-                        v["type"] = Value::String(event.event);
-                    }
-                    v
-                })
-                .map_err(|e| errors.malformed(&format!("invalid event data: {e}"))),
-        ),
-        Err(EventStreamError::Transport(e)) => Some(Err(errors.transport(&e))),
-        Err(e) => Some(Err(errors.malformed(&format!("invalid event stream: {e}")))),
     }
 }

@@ -27,6 +27,15 @@ impl Errors {
         Errors { provider, redactor }
     }
 
+    /// A factory redacting a dummy key, for tests of parsers and decoders.
+    #[cfg(test)]
+    pub(crate) fn for_tests(provider: Provider) -> Self {
+        Errors::new(
+            provider,
+            Redactor::new(sybil_domain::Secret::new("the-key-0000")),
+        )
+    }
+
     pub(crate) fn provider(&self) -> Provider {
         self.provider
     }
@@ -164,10 +173,9 @@ fn cap(message: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-    use sybil_domain::Secret;
 
     fn errors() -> Errors {
-        Errors::new(Provider::Xai, Redactor::new(Secret::new("the-key-0000")))
+        Errors::for_tests(Provider::Xai)
     }
 
     #[test]

@@ -10,14 +10,13 @@ mod stream;
 use std::fmt;
 
 use async_trait::async_trait;
-use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::Value;
 use sybil_domain::Provider;
 use sybil_ports::outbound::llm::{LlmError, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent};
 
 use crate::settings::{ProviderSettings, SetupError};
-use crate::transport::{Mode, OaiClient};
+use crate::transport::OaiClient;
 
 /// Prefixes of the chat models kept from the live list (CONTRACT).
 const CHAT_PREFIXES: [&str; 5] = ["gpt-4", "gpt-5", "o1", "o3", "o4"];
@@ -66,9 +65,7 @@ impl LlmProvider for OpenAiProvider {
 
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
         let body = request::build(request, false);
-        let call = self
-            .oai
-            .call(&request.model, "responses.create", Mode::Whole);
+        let call = self.oai.call(&request.model, "responses.create");
         let raw: Value = call
             .client
             .responses()
@@ -83,28 +80,18 @@ impl LlmProvider for OpenAiProvider {
         request: &LlmRequest,
     ) -> Result<BoxStream<'static, Result<LlmStreamEvent, LlmError>>, LlmError> {
         let body = request::build(request, true);
-        let call = self
+        let (events, request_id) = self
             .oai
-            .call(&request.model, "responses.stream", Mode::Stream);
-        let upstream = call
-            .client
-            .responses()
-            .create_stream_byot::<Value, Value>(body)
-            .await
-            .map_err(|e| call.error(e))?;
-        let mapper = call.mapper();
-        let events = {
-            let mapper = mapper.clone();
-            upstream.map(move |item| item.map_err(|e| mapper.map(e)))
-        };
+            .stream(&request.model, "responses.stream", "/responses", &body)
+            .await?;
         Ok(crate::stream::decode(
             events,
-            stream::ResponsesDecoder::new(mapper),
+            stream::ResponsesDecoder::new(self.oai.errors().clone(), request_id),
         ))
     }
 
     async fn list_models(&self) -> Result<Vec<String>, LlmError> {
-        let call = self.oai.call("", "models.list", Mode::Whole);
+        let call = self.oai.call("", "models.list");
         let raw: Value = call
             .client
             .models()

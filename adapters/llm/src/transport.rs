@@ -1,21 +1,22 @@
 //! async-openai plumbing shared by the OpenAI and xAI providers.
 //!
-//! async-openai 0.43 does the request building, the BYOT JSON calls and the
-//! SSE parsing, but on its own it (a) retries 429/5xx/connect errors 3 times
-//! with its `OpenAIRetryLayer` (always installed by `Client::build` and
+//! async-openai 0.43 does the request building and the BYOT JSON calls, but
+//! on its own it (a) retries 429/5xx/connect errors 3 times with its
+//! `OpenAIRetryLayer` (always installed by `Client::build` and
 //! `with_http_client`, so DEPS.md's "no retries" no longer holds), (b) drops
 //! response headers (no `x-request-id`), (c) turns non-OpenAI error bodies
 //! (xAI's `{"code","error":"…"}`, HTML pages) into deserialization errors
-//! without the status, and (d) reports a broken stream as a string. So each
-//! call gets a client whose HTTP execution is our own tower service
-//! (`with_http_service`, feature `middleware`), which replaces the SDK's
-//! executor and its retry layer entirely:
+//! without the status, and (d) reads streams on a spawned task into an
+//! unbounded channel (no backpressure). So each JSON call gets a client whose
+//! HTTP execution is our own tower service (`with_http_service`, feature
+//! `middleware`), which replaces the SDK's executor and its retry layer:
 //! - it runs `retry::send` (our policy, our spans, our error bodies);
 //! - it records the request id header in a per-call `Probe`;
 //! - it hands a non-success answer back as our `LlmError`, boxed in
-//!   `OpenAIError::Boxed`, and `ErrorMapper::map` unboxes it;
-//! - for streams it checks the content type and watches the body for the
-//!   transport error behind a cut stream (timeout vs connection).
+//!   `OpenAIError::Boxed`, and `Call::error` unboxes it.
+//!
+//! Streams skip the SDK: `OaiClient::stream` posts the same JSON body through
+//! `retry::send` and reads the answer with `sse`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,10 +26,10 @@ use std::time::Duration;
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
-use async_openai::error::{OpenAIError, StreamError};
+use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
-use futures::StreamExt;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use serde_json::Value;
 use sybil_domain::Provider;
 use sybil_ports::outbound::llm::{LlmError, LlmFailure};
 
@@ -36,20 +37,15 @@ use crate::error::{Errors, chain};
 use crate::redact::Redactor;
 use crate::retry::{self, Target};
 use crate::settings::{ProviderSettings, SetupError};
-
-/// How a call reads its answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// One JSON body: the whole exchange is bounded by the timeout.
-    Whole,
-    /// An SSE stream: only connect and each read are bounded.
-    Stream,
-}
+use crate::sse::{self, Payloads};
 
 /// The long-lived part: one pooled reqwest client and the SDK configuration.
 pub(crate) struct OaiClient {
     client: Client<OpenAIConfig>,
     http: reqwest::Client,
+    base: String,
+    /// `Bearer <key>`, marked sensitive so no header dump shows it.
+    auth: HeaderValue,
     errors: Errors,
     timeout: Duration,
 }
@@ -57,6 +53,12 @@ pub(crate) struct OaiClient {
 impl OaiClient {
     pub(crate) fn new(provider: Provider, settings: &ProviderSettings) -> Result<Self, SetupError> {
         let http = settings.http_client(provider)?;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", settings.api_key.expose()))
+            .map_err(|_| SetupError {
+                provider,
+                message: "the API key is not a valid header value".into(),
+            })?;
+        auth.set_sensitive(true);
         // Organisation and project are set empty on purpose: `OpenAIConfig`
         // otherwise reads OPENAI_ORG_ID / OPENAI_PROJECT_ID from the process
         // environment and would send them (to xAI too).
@@ -68,6 +70,8 @@ impl OaiClient {
         Ok(OaiClient {
             client: Client::build(http.clone(), config),
             http,
+            base: settings.base(),
+            auth,
             errors: Errors::new(provider, Redactor::new(settings.api_key.clone())),
             timeout: settings.timeout,
         })
@@ -77,15 +81,14 @@ impl OaiClient {
         &self.errors
     }
 
-    /// A client for one call, executing through our transport.
-    pub(crate) fn call(&self, model: &str, operation: &'static str, mode: Mode) -> Call {
+    /// A client for one JSON call, executing through our transport.
+    pub(crate) fn call(&self, model: &str, operation: &'static str) -> Call {
         let probe = Probe::default();
         let transport = Transport(Arc::new(TransportInner {
             http: self.http.clone(),
             errors: self.errors.clone(),
             model: model.to_string(),
             operation,
-            mode,
             deadline: self.timeout,
             probe: probe.clone(),
         }));
@@ -94,6 +97,43 @@ impl OaiClient {
             errors: self.errors.clone(),
             probe,
         }
+    }
+
+    /// Opens a stream: posts `body` to `{base}{path}` under the retry policy
+    /// and returns its event payloads and the upstream request id. No
+    /// whole-exchange deadline (a stream lasts as long as the answer); the
+    /// client's read timeout still bounds every silence.
+    pub(crate) async fn stream(
+        &self,
+        model: &str,
+        operation: &'static str,
+        path: &str,
+        body: &Value,
+    ) -> Result<(Payloads, Option<String>), LlmError> {
+        let url = format!("{}{path}", self.base);
+        let target = Target {
+            errors: &self.errors,
+            model,
+            operation,
+        };
+        let response = retry::send(&self.http, &target, || {
+            let request = self
+                .http
+                .post(&url)
+                .header(AUTHORIZATION, self.auth.clone())
+                .json(body)
+                .build()
+                .map_err(|e| {
+                    self.errors.make(
+                        LlmFailure::Connection,
+                        &format!("cannot build the request: {e}"),
+                    )
+                });
+            std::future::ready(request)
+        })
+        .await?;
+        let request_id = header(&response, "x-request-id");
+        Ok((sse::payloads(response, self.errors.clone())?, request_id))
     }
 }
 
@@ -110,36 +150,8 @@ impl Call {
         self.probe.request_id()
     }
 
-    /// The error mapping of this call, for a stream that outlives `self`.
-    pub(crate) fn mapper(&self) -> ErrorMapper {
-        ErrorMapper {
-            errors: self.errors.clone(),
-            probe: self.probe.clone(),
-        }
-    }
-
+    /// Turns the SDK's errors back into ours.
     pub(crate) fn error(&self, error: OpenAIError) -> LlmError {
-        self.mapper().map(error)
-    }
-}
-
-/// Turns the SDK's errors back into ours.
-#[derive(Clone)]
-pub(crate) struct ErrorMapper {
-    errors: Errors,
-    probe: Probe,
-}
-
-impl ErrorMapper {
-    pub(crate) fn errors(&self) -> &Errors {
-        &self.errors
-    }
-
-    pub(crate) fn request_id(&self) -> Option<String> {
-        self.probe.request_id()
-    }
-
-    pub(crate) fn map(&self, error: OpenAIError) -> LlmError {
         let errors = &self.errors;
         match error {
             OpenAIError::Boxed(boxed) => match boxed.downcast::<LlmError>() {
@@ -150,42 +162,12 @@ impl ErrorMapper {
             OpenAIError::JSONDeserialize(e, _) => {
                 errors.malformed(&format!("the upstream sent invalid JSON: {e}"))
             }
-            OpenAIError::StreamError(e) => match *e {
-                StreamError::EventStream(text) => {
-                    self.probe.take_body_error().unwrap_or_else(|| {
-                        if text.starts_with("Transport error") {
-                            errors.make(LlmFailure::Connection, &text)
-                        } else {
-                            errors.malformed(&format!(
-                                "the upstream sent an invalid event stream: {text}"
-                            ))
-                        }
-                    })
-                }
-                StreamError::UnknownEvent(_) => {
-                    errors.malformed("the upstream sent an unknown event")
-                }
-            },
             // Not reached: the transport answers every non-success itself.
             OpenAIError::ApiError(api) => errors.make(
                 LlmFailure::Status(api.status_code.as_u16()),
                 &api.api_error.message,
             ),
             other => errors.make(LlmFailure::Connection, &other.to_string()),
-        }
-    }
-}
-
-#[cfg(test)]
-impl ErrorMapper {
-    /// A mapper outside any call, for decoder tests.
-    pub(crate) fn for_tests(provider: Provider) -> Self {
-        ErrorMapper {
-            errors: Errors::new(
-                provider,
-                Redactor::new(sybil_domain::Secret::new("sk-test-key-000000")),
-            ),
-            probe: Probe::default(),
         }
     }
 }
@@ -197,7 +179,6 @@ pub(crate) struct Probe(Arc<Mutex<ProbeState>>);
 #[derive(Default)]
 struct ProbeState {
     request_id: Option<String>,
-    body_error: Option<LlmError>,
 }
 
 impl Probe {
@@ -207,10 +188,6 @@ impl Probe {
 
     fn request_id(&self) -> Option<String> {
         self.with(|s| s.request_id.clone())
-    }
-
-    fn take_body_error(&self) -> Option<LlmError> {
-        self.with(|s| s.body_error.take())
     }
 }
 
@@ -223,7 +200,6 @@ struct TransportInner {
     errors: Errors,
     model: String,
     operation: &'static str,
-    mode: Mode,
     deadline: Duration,
     probe: Probe,
 }
@@ -260,10 +236,7 @@ impl TransportInner {
         let response = retry::send(&self.http, &target, || self.build(factory.clone())).await?;
         let request_id = header(&response, "x-request-id");
         self.probe.with(|s| s.request_id = request_id);
-        match self.mode {
-            Mode::Whole => Ok(response),
-            Mode::Stream => self.watch_stream(response).await,
-        }
+        Ok(response)
     }
 
     async fn build(&self, factory: HttpRequestFactory) -> Result<reqwest::Request, LlmError> {
@@ -273,48 +246,11 @@ impl TransportInner {
                 &format!("cannot build the request: {e}"),
             )
         })?;
-        if self.mode == Mode::Whole {
-            *request.timeout_mut() = Some(self.deadline);
-        }
+        *request.timeout_mut() = Some(self.deadline);
         if let Some(auth) = request.headers_mut().get_mut(AUTHORIZATION) {
             auth.set_sensitive(true);
         }
         Ok(request)
-    }
-
-    /// A 200 that is not an event stream (e.g. JSON because `stream` was not
-    /// sent, or a proxy page) is `Malformed`; otherwise the body is passed on
-    /// with its transport errors recorded, so a cut stream is told apart
-    /// from a stalled one.
-    async fn watch_stream(
-        &self,
-        response: reqwest::Response,
-    ) -> Result<reqwest::Response, LlmError> {
-        let content_type = header(&response, CONTENT_TYPE.as_str()).unwrap_or_default();
-        if !content_type.is_empty() && !content_type.contains("text/event-stream") {
-            return Err(self
-                .errors
-                .malformed(&format!("expected an event stream, got {content_type}")));
-        }
-        let status = response.status();
-        let version = response.version();
-        let headers = response.headers().clone();
-        let probe = self.probe.clone();
-        let errors = self.errors.clone();
-        let body = response.bytes_stream().inspect(move |chunk| {
-            if let Err(e) = chunk {
-                let error = errors.transport(e);
-                probe.with(|s| s.body_error = Some(error));
-            }
-        });
-        let mut rebuilt = http::Response::builder().status(status).version(version);
-        if let Some(h) = rebuilt.headers_mut() {
-            *h = headers;
-        }
-        rebuilt
-            .body(reqwest::Body::wrap_stream(body))
-            .map(reqwest::Response::from)
-            .map_err(|e| self.errors.make(LlmFailure::Connection, &e.to_string()))
     }
 }
 

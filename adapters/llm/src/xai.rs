@@ -11,7 +11,6 @@ mod stream;
 use std::fmt;
 
 use async_trait::async_trait;
-use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::Value;
 use sybil_domain::Provider;
@@ -19,7 +18,7 @@ use sybil_ports::outbound::llm::{LlmError, LlmProvider, LlmRequest, LlmResponse,
 
 use crate::openai::model_ids;
 use crate::settings::{ProviderSettings, SetupError};
-use crate::transport::{Mode, OaiClient};
+use crate::transport::OaiClient;
 
 /// The xAI provider. Cheap to share: one pooled HTTP client inside.
 pub struct XaiProvider {
@@ -54,7 +53,7 @@ impl LlmProvider for XaiProvider {
 
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
         let body = request::build(request, false);
-        let call = self.oai.call(&request.model, "chat.create", Mode::Whole);
+        let call = self.oai.call(&request.model, "chat.create");
         let raw: Value = call
             .client
             .chat()
@@ -69,26 +68,18 @@ impl LlmProvider for XaiProvider {
         request: &LlmRequest,
     ) -> Result<BoxStream<'static, Result<LlmStreamEvent, LlmError>>, LlmError> {
         let body = request::build(request, true);
-        let call = self.oai.call(&request.model, "chat.stream", Mode::Stream);
-        let upstream = call
-            .client
-            .chat()
-            .create_stream_byot::<Value, Value>(body)
-            .await
-            .map_err(|e| call.error(e))?;
-        let mapper = call.mapper();
-        let events = {
-            let mapper = mapper.clone();
-            upstream.map(move |item| item.map_err(|e| mapper.map(e)))
-        };
+        let (events, request_id) = self
+            .oai
+            .stream(&request.model, "chat.stream", "/chat/completions", &body)
+            .await?;
         Ok(crate::stream::decode(
             events,
-            stream::ChunkDecoder::new(mapper),
+            stream::ChunkDecoder::new(self.oai.errors().clone(), request_id),
         ))
     }
 
     async fn list_models(&self) -> Result<Vec<String>, LlmError> {
-        let call = self.oai.call("", "models.list", Mode::Whole);
+        let call = self.oai.call("", "models.list");
         let raw: Value = call
             .client
             .models()

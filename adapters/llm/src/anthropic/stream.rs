@@ -45,8 +45,11 @@ impl MessageDecoder {
             _ => return,
         };
         let Some(piece) = piece else { return };
-        let so_far = block[field].as_str().unwrap_or_default();
-        block[field] = Value::String(format!("{so_far}{piece}"));
+        // Appended in place: rebuilding the string per delta is quadratic.
+        match &mut block[field] {
+            Value::String(so_far) => so_far.push_str(piece),
+            other => *other = Value::String(piece.to_string()),
+        }
         if field == "text" && !piece.is_empty() {
             out.push_back(Ok(LlmStreamEvent::TextDelta(piece.to_string())));
         }
@@ -119,12 +122,11 @@ impl Decoder for MessageDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redact::Redactor;
-    use sybil_domain::{Provider, Secret};
+    use sybil_domain::Provider;
 
     #[test]
     fn rebuilds_the_message_and_ignores_pings() {
-        let errors = Errors::new(Provider::Anthropic, Redactor::new(Secret::new("k")));
+        let errors = Errors::for_tests(Provider::Anthropic);
         let mut d = MessageDecoder::new(errors, Some("req_1".into()));
         let mut out = VecDeque::new();
         let events = [

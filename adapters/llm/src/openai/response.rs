@@ -70,13 +70,12 @@ fn usage(usage: &Value) -> Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redact::Redactor;
     use serde_json::json;
-    use sybil_domain::{Provider, Secret};
+    use sybil_domain::Provider;
     use sybil_ports::outbound::llm::LlmFailure;
 
     fn errors() -> Errors {
-        Errors::new(Provider::OpenAi, Redactor::new(Secret::new("k")))
+        Errors::for_tests(Provider::OpenAi)
     }
 
     #[test]

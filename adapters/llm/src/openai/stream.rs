@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use serde_json::Value;
 use sybil_ports::outbound::llm::{LlmFailure, LlmStreamEvent, ToolCall};
 
+use crate::error::Errors;
 use crate::stream::{Decoder, Item};
-use crate::transport::ErrorMapper;
 
 use super::response;
 
@@ -21,16 +21,18 @@ struct PartialCall {
 }
 
 pub(super) struct ResponsesDecoder {
-    mapper: ErrorMapper,
+    errors: Errors,
+    request_id: Option<String>,
     calls: BTreeMap<u64, PartialCall>,
     /// Item id (`fc_…`) → output index, for events without `output_index`.
     indexes: HashMap<String, u64>,
 }
 
 impl ResponsesDecoder {
-    pub(super) fn new(mapper: ErrorMapper) -> Self {
+    pub(super) fn new(errors: Errors, request_id: Option<String>) -> Self {
         ResponsesDecoder {
-            mapper,
+            errors,
+            request_id,
             calls: BTreeMap::new(),
             indexes: HashMap::new(),
         }
@@ -86,11 +88,11 @@ impl ResponsesDecoder {
     /// The whole response from the terminal event; calls assembled from the
     /// stream win over a terminal response that left them out.
     fn complete(&mut self, event: &Value) -> Item {
-        let errors = self.mapper.errors();
+        let errors = &self.errors;
         let Some(raw) = event.get("response").filter(|r| r.is_object()) else {
             return Err(errors.malformed("the terminal event has no response object"));
         };
-        let mut answer = response::parse(raw.clone(), self.mapper.request_id(), errors)?;
+        let mut answer = response::parse(raw.clone(), self.request_id.clone(), errors)?;
         let streamed: Vec<ToolCall> = std::mem::take(&mut self.calls)
             .into_values()
             .filter(|c| !c.call_id.is_empty())
@@ -137,14 +139,14 @@ impl Decoder for ResponsesDecoder {
                 true
             }
             "response.failed" => {
-                let errors = self.mapper.errors();
+                let errors = &self.errors;
                 out.push_back(Err(errors.upstream(&event["response"])));
                 true
             }
             // Documented flat (`{"type":"error","message"}`), sent nested
             // (`{"type":"error","error":{"message"}}`): `upstream` reads both.
             "error" => {
-                out.push_back(Err(self.mapper.errors().upstream(&event)));
+                out.push_back(Err(self.errors.upstream(&event)));
                 true
             }
             _ => false,
@@ -152,7 +154,7 @@ impl Decoder for ResponsesDecoder {
     }
 
     fn on_end(&mut self) -> Item {
-        Err(self.mapper.errors().make(
+        Err(self.errors.make(
             LlmFailure::Connection,
             "the stream ended before response.completed",
         ))
@@ -166,7 +168,7 @@ mod tests {
     use sybil_domain::Provider;
 
     fn feed(events: &[Value]) -> Vec<Item> {
-        let mut decoder = ResponsesDecoder::new(ErrorMapper::for_tests(Provider::OpenAi));
+        let mut decoder = ResponsesDecoder::new(Errors::for_tests(Provider::OpenAi), None);
         let mut out = VecDeque::new();
         for e in events {
             if decoder.on_event(e.clone(), &mut out) {

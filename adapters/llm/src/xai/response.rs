@@ -60,13 +60,12 @@ fn usage(usage: &Value) -> Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redact::Redactor;
     use serde_json::json;
-    use sybil_domain::{Provider, Secret};
+    use sybil_domain::Provider;
     use sybil_ports::outbound::llm::LlmFailure;
 
     fn errors() -> Errors {
-        Errors::new(Provider::Xai, Redactor::new(Secret::new("k")))
+        Errors::for_tests(Provider::Xai)
     }
 
     #[test]

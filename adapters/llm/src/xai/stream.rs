@@ -1,17 +1,17 @@
 //! Chat Completions chunk decoder: deltas out, tool calls by `index`, `raw` rebuilt.
 //!
-//! async-openai ends the stream at `data: [DONE]` without telling, so a
-//! stream that simply stops looks the same. The chunks tell instead
-//! (UPSTREAMS §2): the last choice chunk carries `finish_reason`; a stream
-//! that ends without one was cut.
+//! `sse` ends the payloads at `data: [DONE]` the way it ends them at the end
+//! of the body, so a stream that simply stops looks the same. The chunks
+//! tell instead (UPSTREAMS §2): the last choice chunk carries
+//! `finish_reason`; a stream that ends without one was cut.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::{Map, Value, json};
 use sybil_ports::outbound::llm::{LlmFailure, LlmStreamEvent};
 
+use crate::error::Errors;
 use crate::stream::{Decoder, Item};
-use crate::transport::ErrorMapper;
 
 use super::response;
 
@@ -23,7 +23,8 @@ struct PartialCall {
 }
 
 pub(super) struct ChunkDecoder {
-    mapper: ErrorMapper,
+    errors: Errors,
+    request_id: Option<String>,
     /// `id`, `created`, `model`, `system_fingerprint` of the chunks.
     head: Map<String, Value>,
     text: String,
@@ -34,9 +35,10 @@ pub(super) struct ChunkDecoder {
 }
 
 impl ChunkDecoder {
-    pub(super) fn new(mapper: ErrorMapper) -> Self {
+    pub(super) fn new(errors: Errors, request_id: Option<String>) -> Self {
         ChunkDecoder {
-            mapper,
+            errors,
+            request_id,
             head: Map::new(),
             text: String::new(),
             reasoning: String::new(),
@@ -90,7 +92,7 @@ impl ChunkDecoder {
 impl Decoder for ChunkDecoder {
     fn on_event(&mut self, chunk: Value, out: &mut VecDeque<Item>) -> bool {
         if chunk.get("error").is_some_and(|e| !e.is_null()) {
-            out.push_back(Err(self.mapper.errors().upstream(&chunk)));
+            out.push_back(Err(self.errors.upstream(&chunk)));
             return true;
         }
         for key in ["id", "created", "model", "system_fingerprint"] {
@@ -126,13 +128,12 @@ impl Decoder for ChunkDecoder {
 
     fn on_end(&mut self) -> Item {
         if self.finish_reason.is_none() {
-            return Err(self.mapper.errors().make(
+            return Err(self.errors.make(
                 LlmFailure::Connection,
                 "the stream ended before its final chunk and [DONE]",
             ));
         }
         let raw = self.rebuild();
-        response::parse(raw, self.mapper.request_id(), self.mapper.errors())
-            .map(LlmStreamEvent::Completed)
+        response::parse(raw, self.request_id.clone(), &self.errors).map(LlmStreamEvent::Completed)
     }
 }

@@ -1,0 +1,100 @@
+//! An upstream's Server-Sent Events answer, read as JSON payloads.
+//!
+//! The body is parsed in the task that polls the stream, one event at a time:
+//! nothing is read ahead of the reader, so a slow client slows the upstream
+//! read (TCP backpressure) instead of growing a buffer in Sybil. (async-openai's
+//! own streams read on a spawned task into an unbounded channel, which is why
+//! OpenAI and xAI stream through here too.) `parser` reads the line protocol.
+
+mod parser;
+
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
+use reqwest::header::CONTENT_TYPE;
+use serde_json::Value;
+use sybil_ports::outbound::llm::LlmError;
+
+use crate::error::Errors;
+use crate::transport::header;
+
+use parser::{Event, Parser};
+
+/// Chat Completions' end marker (UPSTREAMS §2); other APIs end on an event.
+const DONE: &str = "[DONE]";
+
+pub(crate) type Payloads = BoxStream<'static, Result<Value, LlmError>>;
+
+/// The payloads of a successful answer. A 200 that is not an event stream
+/// (JSON because `stream` was ignored, a proxy's page) is `Malformed`. The
+/// payloads end at `[DONE]`, at the end of the body, or after an error item.
+pub(crate) fn payloads(response: reqwest::Response, errors: Errors) -> Result<Payloads, LlmError> {
+    let content_type = header(&response, CONTENT_TYPE.as_str()).unwrap_or_default();
+    if !content_type.is_empty() && !content_type.contains("text/event-stream") {
+        return Err(errors.malformed(&format!("expected an event stream, got {content_type}")));
+    }
+    let reader = Reader {
+        body: Some(response.bytes_stream().boxed()),
+        parser: Parser::default(),
+        errors,
+    };
+    Ok(stream::unfold(reader, |mut reader| async move {
+        let item = reader.next().await?;
+        Some((item, reader))
+    })
+    .boxed())
+}
+
+struct Reader {
+    /// `None` once the stream is over.
+    body: Option<BoxStream<'static, reqwest::Result<bytes::Bytes>>>,
+    parser: Parser,
+    errors: Errors,
+}
+
+impl Reader {
+    async fn next(&mut self) -> Option<Result<Value, LlmError>> {
+        loop {
+            let body = self.body.as_mut()?;
+            match self.parser.next_event() {
+                Ok(Some(event)) if event.data == DONE => self.body = None,
+                Ok(Some(event)) => {
+                    if let Some(item) = payload(event, &self.errors) {
+                        return Some(item);
+                    }
+                }
+                Err(e) => {
+                    self.body = None;
+                    return Some(Err(self
+                        .errors
+                        .malformed(&format!("invalid event stream: {e}"))));
+                }
+                Ok(None) => match body.next().await {
+                    Some(Ok(chunk)) => self.parser.push(&chunk),
+                    Some(Err(e)) => {
+                        self.body = None;
+                        return Some(Err(self.errors.transport(&e)));
+                    }
+                    None => self.body = None,
+                },
+            }
+        }
+    }
+}
+
+/// One event as JSON (`None` for a keep-alive). The JSON's `type` repeats
+/// the event name; the name fills in when it does not.
+fn payload(event: Event, errors: &Errors) -> Option<Result<Value, LlmError>> {
+    if event.data.trim().is_empty() || event.event == "keepalive" {
+        return None;
+    }
+    Some(
+        serde_json::from_str::<Value>(&event.data)
+            .map(|mut v| {
+                if v.is_object() && v.get("type").is_none() && !event.event.is_empty() {
+                    v["type"] = Value::String(event.event);
+                }
+                v
+            })
+            .map_err(|e| errors.malformed(&format!("invalid event data: {e}"))),
+    )
+}
