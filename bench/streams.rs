@@ -128,10 +128,79 @@ async fn main() {
     let pid = server.0.id();
     let idle = rss_kib(pid);
 
+    // Memory first, on the fresh server: what 1,000 idle streams add to the
+    // idle process, not what the allocator kept from other runs.
+    let sybil_body = json!({ "provider": "openai", "model": "gpt-4.1-mini", "messages": [{ "role": "user", "content": "hi" }] });
+    // Open streams that stay idle: the fake sends the first delta, then holds
+    // its stream open. (A fake waiting before every event, as with
+    // `with_chunk_delay`, never reaches the first delta, so the opening
+    // stalled with its 64 first clients all waiting for one.)
+    let fds_before = open_fds(pid);
+    for _ in 0..OPEN_STREAMS {
+        fake.push(Reply::hold("hello there", 1));
+    }
+    let mut open = Vec::with_capacity(OPEN_STREAMS);
+    let opened = Instant::now();
+    let opening = futures::stream::iter(0..OPEN_STREAMS)
+        .map(|_| {
+            let client = client.clone();
+            let url = format!("{base}/v1/chat-completions/stream");
+            let body = sybil_body.clone();
+            async move {
+                first(
+                    client.post(url).json(&body).send().await.unwrap(),
+                    "event: delta",
+                )
+                .await
+            }
+        })
+        .buffer_unordered(OPENING_CONCURRENCY);
+    futures::pin_mut!(opening);
+    while let Some(resp) = opening.next().await {
+        open.push(resp);
+    }
+    let opened = opened.elapsed();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let busy = rss_kib(pid);
+    let upstream = fake.generation_requests().len();
+    let mb = |kib: u64| kib as f64 / 1024.0;
+    let per_stream = |base: u64| busy.saturating_sub(base) as f64 / OPEN_STREAMS as f64;
+    println!(
+        "opened {} idle streams in {:.2} s ({upstream} upstream calls so far)",
+        open.len(),
+        opened.as_secs_f64()
+    );
+    println!(
+        "resident memory idle: {:.1} MB (target <= {IDLE_TARGET_MB} MB){}",
+        mb(idle),
+        missed(mb(idle) <= IDLE_TARGET_MB)
+    );
+    println!(
+        "resident memory with {OPEN_STREAMS} open idle streams: {:.1} MB ({:.1} KB per stream over idle, target <= {PER_STREAM_TARGET_KB} KB{})",
+        mb(busy),
+        per_stream(idle),
+        missed(per_stream(idle) <= PER_STREAM_TARGET_KB),
+    );
+    // How long Sybil takes to notice that the clients left: its sockets
+    // (client side and upstream) close when it does.
+    let fds_open = open_fds(pid);
+    drop(open);
+    let closing = Instant::now();
+    while open_fds(pid) > fds_before + 8 && closing.elapsed() < RELEASE_WAIT {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left = open_fds(pid).saturating_sub(fds_before);
+    println!(
+        "clients closed: Sybil released their sockets after {:.1} s ({} of {} extra descriptors still open); resident memory then {:.1} MB",
+        closing.elapsed().as_secs_f64(),
+        left,
+        fds_open.saturating_sub(fds_before),
+        mb(rss_kib(pid))
+    );
+
     // Time to first delta.
     let direct_body =
         json!({ "model": "gpt-4.1-mini", "input": "hi", "stream": true, "store": false });
-    let sybil_body = json!({ "provider": "openai", "model": "gpt-4.1-mini", "messages": [{ "role": "user", "content": "hi" }] });
     let mut direct = Vec::new();
     let mut through = Vec::new();
     let wall = Instant::now();
@@ -203,78 +272,9 @@ async fn main() {
         &figures(replays, wall.elapsed()),
     );
 
-    // Open streams that stay idle: the fake sends the first delta, then holds
-    // its stream open. (A fake waiting before every event, as with
-    // `with_chunk_delay`, never reaches the first delta, so the opening
-    // stalled with its 64 first clients all waiting for one.)
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let warm = rss_kib(pid);
-    let fds_before = open_fds(pid);
-    for _ in 0..OPEN_STREAMS {
-        fake.push(Reply::hold("hello there", 1));
-    }
-    let mut open = Vec::with_capacity(OPEN_STREAMS);
-    let opened = Instant::now();
-    let opening = futures::stream::iter(0..OPEN_STREAMS)
-        .map(|_| {
-            let client = client.clone();
-            let url = format!("{base}/v1/chat-completions/stream");
-            let body = sybil_body.clone();
-            async move {
-                first(
-                    client.post(url).json(&body).send().await.unwrap(),
-                    "event: delta",
-                )
-                .await
-            }
-        })
-        .buffer_unordered(OPENING_CONCURRENCY);
-    futures::pin_mut!(opening);
-    while let Some(resp) = opening.next().await {
-        open.push(resp);
-    }
-    let opened = opened.elapsed();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let busy = rss_kib(pid);
-    let upstream = fake.generation_requests().len();
-    let mb = |kib: u64| kib as f64 / 1024.0;
-    let per_stream = |base: u64| busy.saturating_sub(base) as f64 / OPEN_STREAMS as f64;
     println!(
-        "opened {} idle streams in {:.2} s ({upstream} upstream calls so far)",
-        open.len(),
-        opened.as_secs_f64()
-    );
-    println!(
-        "resident memory idle: {:.1} MB (target <= {IDLE_TARGET_MB} MB){}",
-        mb(idle),
-        missed(mb(idle) <= IDLE_TARGET_MB)
-    );
-    println!(
-        "resident memory idle after the runs above: {:.1} MB",
-        mb(warm)
-    );
-    println!(
-        "resident memory with {OPEN_STREAMS} open idle streams: {:.1} MB ({:.1} KB per stream over idle, target <= {PER_STREAM_TARGET_KB} KB{}; {:.1} KB over idle after the runs above)",
-        mb(busy),
-        per_stream(idle),
-        missed(per_stream(idle) <= PER_STREAM_TARGET_KB),
-        per_stream(warm),
-    );
-    // How long Sybil takes to notice that the clients left: its sockets
-    // (client side and upstream) close when it does.
-    let fds_open = open_fds(pid);
-    drop(open);
-    let closing = Instant::now();
-    while open_fds(pid) > fds_before + 8 && closing.elapsed() < RELEASE_WAIT {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let left = open_fds(pid).saturating_sub(fds_before);
-    println!(
-        "clients closed: Sybil released their sockets after {:.1} s ({} of {} extra descriptors still open); resident memory then {:.1} MB",
-        closing.elapsed().as_secs_f64(),
-        left,
-        fds_open.saturating_sub(fds_before),
-        mb(rss_kib(pid))
+        "resident memory after all runs: {:.1} MB",
+        rss_kib(pid) as f64 / 1024.0
     );
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);

@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
 use poem::http::{HeaderValue, header};
 use poem::{Body, IntoResponse, Response};
 use poem_openapi::payload::Payload;
@@ -63,17 +63,22 @@ impl<S> SseBody<S> {
         ping_every: Duration,
         format: impl FnMut(&T) -> Option<String> + Send + 'static,
     ) -> Self {
-        let state = (
-            events.ready_chunks(MAX_EVENTS_PER_CHUNK),
-            format,
-            OpenStream::open(),
-        );
+        // Fused: a batch may see the end, and the next poll must see it again.
+        let state = (events.fuse(), format, OpenStream::open());
         let frames =
             futures::stream::unfold(state, move |(mut events, mut format, open)| async move {
                 loop {
                     match tokio::time::timeout(ping_every, events.next()).await {
-                        Ok(Some(batch)) => {
-                            let text: String = batch.iter().filter_map(&mut format).collect();
+                        Ok(Some(first)) => {
+                            let mut text = format(&first).unwrap_or_default();
+                            // What is ready too joins the chunk, formatted at
+                            // once: no batch of events is held per stream.
+                            for _ in 1..MAX_EVENTS_PER_CHUNK {
+                                match events.next().now_or_never() {
+                                    Some(Some(event)) => text.extend(format(&event)),
+                                    _ => break,
+                                }
+                            }
                             if !text.is_empty() {
                                 let bytes = Ok::<_, io::Error>(Bytes::from(text));
                                 return Some((bytes, (events, format, open)));

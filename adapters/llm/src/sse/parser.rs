@@ -60,6 +60,11 @@ impl Parser {
                 .iter()
                 .position(|&b| b == b'\n' || b == b'\r')
             else {
+                if self.start == self.buf.len() {
+                    // All read: give the memory back while the stream idles.
+                    self.buf = Vec::new();
+                    self.start = 0;
+                }
                 self.scanned = self.buf.len();
                 return Ok(None);
             };
