@@ -102,9 +102,6 @@ async fn main() {
         .unwrap();
     let chat_id = chat["chat"]["id"].as_str().unwrap().to_string();
 
-    let direct_body = Arc::new(
-        json!({ "model": "gpt-4.1-mini", "input": [{ "role": "user", "content": "hi" }], "store": false }),
-    );
     let without_chat = Arc::new(
         json!({ "provider": "openai", "model": "gpt-4.1-mini", "messages": [{ "role": "user", "content": "hi" }] }),
     );
@@ -115,9 +112,16 @@ async fn main() {
     let auth = [("authorization", format!("Bearer {}", fake.api_key()))];
     let sybil_url = format!("{base}/v1/chat-completions");
 
-    // Warm up connections and caches on both paths.
-    load(&client, &direct_url, &auth, direct_body.clone(), 8).await;
+    // Warm up Sybil. The direct call then sends the fake exactly what Sybil
+    // sent it (instructions, tools, `store`), so the fake does the same work
+    // on both paths and the difference is Sybil's alone.
     load(&client, &sybil_url, &[], without_chat.clone(), 8).await;
+    let sent = fake
+        .generation_requests()
+        .pop()
+        .expect("Sybil called the fake");
+    let direct_body = Arc::new(sent.body);
+    load(&client, &direct_url, &auth, direct_body.clone(), 8).await;
 
     println!(
         "{REQUESTS} requests per row; the fake, Sybil and the load generator share the machine's cores"
