@@ -166,6 +166,23 @@ impl FakeLlm {
         self.state.streamed.load(Ordering::SeqCst)
     }
 
+    /// [`FakeLlm::stream_bytes_sent`] once it has stood still for `still_for`
+    /// (or after `give_up`): how far the fake got while its reader paused.
+    pub async fn stream_bytes_when_still(&self, still_for: Duration, give_up: Duration) -> usize {
+        let started = Instant::now();
+        let mut last = self.stream_bytes_sent();
+        let mut still_since = Instant::now();
+        while still_since.elapsed() < still_for && started.elapsed() < give_up {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            let now = self.stream_bytes_sent();
+            if now != last {
+                last = now;
+                still_since = Instant::now();
+            }
+        }
+        last
+    }
+
     /// Wait until [`FakeLlm::aborted_by_client`] reaches `n` (true) or `timeout` passes
     /// (false). A hang-up is noticed asynchronously, so poll rather than read once.
     pub async fn wait_for_aborts(&self, n: usize, timeout: Duration) -> bool {

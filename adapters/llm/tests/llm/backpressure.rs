@@ -2,7 +2,7 @@
 //! holds a bounded amount however long the answer (issue 6, "Memory and
 //! backpressure").
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use sybil_llm::{AnthropicProvider, OpenAiProvider, XaiProvider};
@@ -29,22 +29,6 @@ fn provider(kind: FakeKind, fake: &FakeLlm) -> Box<dyn LlmProvider> {
     }
 }
 
-/// The fake's sent count once it has stopped growing.
-async fn sent_when_still(fake: &FakeLlm) -> usize {
-    let started = Instant::now();
-    let mut last = fake.stream_bytes_sent();
-    let mut still_since = Instant::now();
-    while still_since.elapsed() < STILL_FOR && started.elapsed() < GIVE_UP {
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        let now = fake.stream_bytes_sent();
-        if now != last {
-            last = now;
-            still_since = Instant::now();
-        }
-    }
-    last
-}
-
 async fn stalls_behind_a_paused_reader(kind: FakeKind, model: &str) {
     let fake = FakeLlm::start(kind).await;
     let text: String = (0..WORDS)
@@ -58,7 +42,7 @@ async fn stalls_behind_a_paused_reader(kind: FakeKind, model: &str) {
     };
 
     // The reader pauses; the fake gets as far as the buffers between allow.
-    let paused_at = sent_when_still(&fake).await;
+    let paused_at = fake.stream_bytes_when_still(STILL_FOR, GIVE_UP).await;
     assert!(
         paused_at < text.len() / 2,
         "{kind:?}: {paused_at} bytes went out to a reader that took one event"
