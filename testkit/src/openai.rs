@@ -106,7 +106,9 @@ fn generate(state: &State, req: &Recorded) -> Result<Answer, Answer> {
 
     let stream = body["stream"].as_bool() == Some(true);
     let reply = state.pop(req);
-    let malformed = "event: response.created\ndata: {\"type\":\"response.created\",\n\n".to_owned();
+    let malformed =
+        "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\n\n"
+            .to_owned();
     if let Some(a) = Answer::common(
         &reply,
         stream.then_some((sse::EVENT_STREAM_UTF8, malformed)),

@@ -152,7 +152,7 @@ impl LlmProvider for AnthropicProvider {
         })
         .await?;
         let request_id = header(&response, "request-id");
-        let events = sse::payloads(response, self.errors.clone())?;
+        let events = sse::payloads(response, self.errors.clone(), stream::wanted)?;
         Ok(crate::stream::decode(
             events,
             stream::MessageDecoder::new(self.errors.clone(), request_id),

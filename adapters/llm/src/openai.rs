@@ -82,7 +82,13 @@ impl LlmProvider for OpenAiProvider {
         let body = request::build(request, true);
         let (events, request_id) = self
             .oai
-            .stream(&request.model, "responses.stream", "/responses", &body)
+            .stream(
+                &request.model,
+                "responses.stream",
+                "/responses",
+                &body,
+                stream::wanted,
+            )
             .await?;
         Ok(crate::stream::decode(
             events,

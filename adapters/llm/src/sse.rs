@@ -27,7 +27,14 @@ pub(crate) type Payloads = BoxStream<'static, Result<Value, LlmError>>;
 /// The payloads of a successful answer. A 200 that is not an event stream
 /// (JSON because `stream` was ignored, a proxy's page) is `Malformed`. The
 /// payloads end at `[DONE]`, at the end of the body, or after an error item.
-pub(crate) fn payloads(response: reqwest::Response, errors: Errors) -> Result<Payloads, LlmError> {
+/// An event whose name is not `wanted` is dropped unparsed (OpenAI's
+/// `response.created` repeats the whole response object); unnamed events
+/// are always parsed.
+pub(crate) fn payloads(
+    response: reqwest::Response,
+    errors: Errors,
+    wanted: fn(&str) -> bool,
+) -> Result<Payloads, LlmError> {
     let content_type = header(&response, CONTENT_TYPE.as_str()).unwrap_or_default();
     if !content_type.is_empty() && !content_type.contains("text/event-stream") {
         return Err(errors.malformed(&format!("expected an event stream, got {content_type}")));
@@ -36,6 +43,7 @@ pub(crate) fn payloads(response: reqwest::Response, errors: Errors) -> Result<Pa
         body: Some(response.bytes_stream().boxed()),
         parser: Parser::default(),
         errors,
+        wanted,
     };
     Ok(stream::unfold(reader, |mut reader| async move {
         let item = reader.next().await?;
@@ -49,6 +57,7 @@ struct Reader {
     body: Option<BoxStream<'static, reqwest::Result<bytes::Bytes>>>,
     parser: Parser,
     errors: Errors,
+    wanted: fn(&str) -> bool,
 }
 
 impl Reader {
@@ -57,6 +66,7 @@ impl Reader {
             let body = self.body.as_mut()?;
             match self.parser.next_event() {
                 Ok(Some(event)) if event.data == DONE => self.body = None,
+                Ok(Some(event)) if !event.event.is_empty() && !(self.wanted)(&event.event) => {}
                 Ok(Some(event)) => {
                     if let Some(item) = payload(event, &self.errors) {
                         return Some(item);

@@ -100,7 +100,7 @@ impl OaiClient {
     }
 
     /// Opens a stream: posts `body` to `{base}{path}` under the retry policy
-    /// and returns its event payloads and the upstream request id. No
+    /// and returns its `wanted` event payloads and the upstream request id. No
     /// whole-exchange deadline (a stream lasts as long as the answer); the
     /// client's read timeout still bounds every silence.
     pub(crate) async fn stream(
@@ -109,6 +109,7 @@ impl OaiClient {
         operation: &'static str,
         path: &str,
         body: &Value,
+        wanted: fn(&str) -> bool,
     ) -> Result<(Payloads, Option<String>), LlmError> {
         let url = format!("{}{path}", self.base);
         let target = Target {
@@ -133,7 +134,10 @@ impl OaiClient {
         })
         .await?;
         let request_id = header(&response, "x-request-id");
-        Ok((sse::payloads(response, self.errors.clone())?, request_id))
+        Ok((
+            sse::payloads(response, self.errors.clone(), wanted)?,
+            request_id,
+        ))
     }
 }
 

@@ -70,7 +70,14 @@ impl LlmProvider for XaiProvider {
         let body = request::build(request, true);
         let (events, request_id) = self
             .oai
-            .stream(&request.model, "chat.stream", "/chat/completions", &body)
+            .stream(
+                &request.model,
+                "chat.stream",
+                "/chat/completions",
+                &body,
+                // Data-only events: nothing to tell apart by name.
+                |_| true,
+            )
             .await?;
         Ok(crate::stream::decode(
             events,

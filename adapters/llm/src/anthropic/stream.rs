@@ -13,6 +13,20 @@ use crate::stream::{Decoder, Item};
 
 use super::response;
 
+/// The events the decoder reads; the others (`ping`, `content_block_stop`,
+/// anything new) are dropped unparsed.
+pub(super) fn wanted(event: &str) -> bool {
+    matches!(
+        event,
+        "message_start"
+            | "content_block_start"
+            | "content_block_delta"
+            | "message_delta"
+            | "message_stop"
+            | "error"
+    )
+}
+
 pub(super) struct MessageDecoder {
     errors: Errors,
     request_id: Option<String>,
@@ -141,6 +155,9 @@ mod tests {
                    "usage":{"input_tokens":99,"output_tokens":5}}),
         ];
         for e in events {
+            // What the stream drops unparsed must be what the decoder ignores.
+            let name = e["type"].as_str().unwrap();
+            assert_eq!(wanted(name), !matches!(name, "ping" | "content_block_stop"));
             assert!(!d.on_event(e, &mut out));
         }
         assert!(d.on_event(json!({"type":"message_stop"}), &mut out));

@@ -12,6 +12,22 @@ use crate::stream::{Decoder, Item};
 
 use super::response;
 
+/// The events the decoder reads; the others are dropped unparsed.
+pub(super) fn wanted(event: &str) -> bool {
+    matches!(
+        event,
+        "response.output_text.delta"
+            | "response.output_item.added"
+            | "response.output_item.done"
+            | "response.function_call_arguments.delta"
+            | "response.function_call_arguments.done"
+            | "response.completed"
+            | "response.incomplete"
+            | "response.failed"
+            | "error"
+    )
+}
+
 /// A function call being streamed, keyed by its `output_index`.
 #[derive(Default)]
 struct PartialCall {
@@ -177,6 +193,27 @@ mod tests {
         }
         out.push_back(decoder.on_end());
         out.into()
+    }
+
+    #[test]
+    fn events_dropped_unparsed_are_ones_the_decoder_ignores() {
+        let dropped = [
+            "response.created",
+            "response.in_progress",
+            "response.content_part.added",
+            "response.content_part.done",
+            "response.output_text.done",
+            "response.reasoning_summary_text.delta",
+            "keepalive",
+        ];
+        for name in dropped {
+            assert!(!wanted(name), "{name}");
+            let mut decoder = ResponsesDecoder::new(Errors::for_tests(Provider::OpenAi), None);
+            let mut out = VecDeque::new();
+            let event = json!({"type": name, "response": {}, "delta": "x", "item": {}});
+            assert!(!decoder.on_event(event, &mut out), "{name}");
+            assert!(out.is_empty(), "{name}");
+        }
     }
 
     #[test]
