@@ -1,7 +1,8 @@
-//! Benchmark: time to first delta through Sybil versus directly from a fake
-//! OpenAI stream, and Sybil's resident memory idle and with 1,000 open idle
-//! streams. Sybil runs as its own process (the release binary) so its RSS
-//! is its own. An idle stream is a client that got `meta` and the first
+//! Benchmark: Sybil's resident memory idle and with 1,000 open idle streams
+//! (measured first, on the fresh server), then time to first delta through
+//! Sybil versus directly from a fake OpenAI stream, and the replay of a
+//! stored job. Sybil runs as its own process (the release binary) so its
+//! RSS is its own. An idle stream is a client that got `meta` and the first
 //! `delta`, while the fake upstream holds its stream open without sending
 //! more (`Reply::hold`). `cargo bench --bench streams`.
 
