@@ -81,7 +81,7 @@ pub(crate) fn respond(
                 answer.status,
                 &answer.headers,
                 &content_type,
-                cut_after(vec![head], Duration::ZERO),
+                cut_after(std::iter::once(head), Duration::ZERO),
             )?;
             resp.headers_mut()
                 .insert(hyper::header::CONTENT_LENGTH, total.into());
@@ -164,11 +164,8 @@ fn paced(
 }
 
 /// Frames `delay` apart, then an I/O error so hyper aborts the connection mid-body.
-fn cut_after(
-    frames: impl IntoIterator<Item = Bytes, IntoIter: Send + 'static>,
-    delay: Duration,
-) -> HttpBody {
-    let state = (frames.into_iter(), true, false);
+fn cut_after(frames: impl Iterator<Item = Bytes> + Send + 'static, delay: Duration) -> HttpBody {
+    let state = (frames, true, false);
     let s = stream::unfold(state, move |(mut frames, first, done)| async move {
         if done {
             return None;
