@@ -161,7 +161,10 @@ impl Engine {
                     stopped: false,
                     wait_ms: waited.as_secs_f64() * 1e3,
                 };
-                let _ = emit(sink, CompletionEvent::Done(Box::new(outcome.clone()))).await;
+                if sink.is_some() {
+                    // Cloned only for a stream: `raw` can be large.
+                    let _ = emit(sink, CompletionEvent::Done(Box::new(outcome.clone()))).await;
+                }
                 Ok(outcome)
             }
             Err(Stop::Failed(e)) => {

@@ -106,3 +106,22 @@ pub async fn queued_calls_are_all_written_in_order_by_flush(db: &TestDb) {
         .collect();
     assert_eq!(stored, sent);
 }
+
+/// Without a flush, a queued call is written once the writer's short wait
+/// for more rows is over.
+pub async fn a_queued_call_is_written_without_a_flush(db: &TestDb) {
+    let chat = bare_chat(1);
+    db.create_chat(&chat, &[]).await.unwrap();
+    let log = sybil_storage::QueuedCallLog::spawn(SeaOrmStorage::clone(db));
+    log.record_call(&call(Some(chat.id), CallStatus::Ok))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count_for_chat(db, "llm_calls", chat.id).await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queued call was never written"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
