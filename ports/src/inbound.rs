@@ -10,7 +10,7 @@ pub mod searches;
 pub use chats::{ChatError, ChatUseCases, CreateChat};
 pub use completions::{
     CompletionCommand, CompletionError, CompletionEvent, CompletionOutcome, CompletionUseCases,
-    ToolCallEvent,
+    StreamMeta, ToolCallEvent,
 };
 pub use jobs::{JobError, ResumableCompletions};
 pub use models::{ModelList, ModelUseCases};

@@ -19,7 +19,7 @@ use sybil_domain::title::title_from_answer;
 use sybil_domain::{CallStatus, Chat, LlmCall, Message, ModelChoice, Provider, Role};
 use sybil_ports::inbound::{
     CompletionCommand, CompletionError, CompletionEvent, CompletionOutcome, CompletionUseCases,
-    JobError, ResumableCompletions,
+    JobError, ResumableCompletions, StreamMeta,
 };
 use sybil_ports::outbound::{
     CallLog, ChatRepository, Clock, IdGenerator, LlmRequest, PromptMessage, PromptRole,
@@ -105,7 +105,7 @@ impl CompletionService {
 
     /// Everything checked before the provider is called, then the request's
     /// new non-assistant messages and the model use stored.
-    async fn prepare(&self, command: &CompletionCommand) -> Result<Prepared, CompletionError> {
+    async fn prepare(&self, command: &CompletionCommand) -> Result<Box<Prepared>, CompletionError> {
         let (messages, max_tokens) = self.validate(command)?;
         let provider = self
             .providers
@@ -127,21 +127,21 @@ impl CompletionService {
             Provider::Anthropic => Arc::default(),
             Provider::OpenAi | Provider::Xai => self.tool_specs.clone(),
         };
-        Ok(Prepared {
+        Ok(Box::new(Prepared {
             chat_id,
             provider,
             provider_name: command.provider,
             model: command.model.clone(),
             request: LlmRequest {
                 model: command.model.clone(),
-                instructions: SYSTEM_INSTRUCTION.to_string(),
+                instructions: SYSTEM_INSTRUCTION.into(),
                 messages: to_prompt(&messages),
                 temperature: command.temperature,
                 max_tokens,
                 tools,
                 rounds: Vec::new(),
             },
-        })
+        }))
     }
 
     async fn store_new_messages(
@@ -193,12 +193,12 @@ impl CompletionUseCases for CompletionService {
     ) -> Result<BoxStream<'static, CompletionEvent>, CompletionError> {
         let prepared = self.prepare(&command).await?;
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-        let meta = CompletionEvent::Meta {
+        let meta = CompletionEvent::Meta(Box::new(StreamMeta {
             chat_id: prepared.chat_id,
             provider: prepared.provider_name,
             model: prepared.model.clone(),
             completion_id: None,
-        };
+        }));
         // The channel is empty, so this cannot wait.
         let _ = tx.try_send(meta);
         let engine = self.engine.clone();
@@ -240,7 +240,7 @@ impl CompletionUseCases for CompletionService {
             model: TITLE_MODEL.to_string(),
             instructions: "Write a title of about four words for a chat that starts with the \
                            user's message. Answer with the title only, on one line."
-                .to_string(),
+                .into(),
             messages: vec![PromptMessage {
                 role: PromptRole::User,
                 content: content.to_string(),

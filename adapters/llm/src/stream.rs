@@ -91,7 +91,7 @@ mod tests {
     impl Decoder for Toy {
         fn on_event(&mut self, event: Value, out: &mut VecDeque<Item>) -> bool {
             if event["end"] == true {
-                out.push_back(Ok(LlmStreamEvent::Completed(done())));
+                out.push_back(Ok(LlmStreamEvent::Completed(Box::new(done()))));
                 return true;
             }
             out.push_back(Ok(LlmStreamEvent::TextDelta(

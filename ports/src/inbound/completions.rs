@@ -57,22 +57,26 @@ pub struct ToolCallEvent {
     pub round: u32,
 }
 
+/// The first event of a stream: which chat, provider and model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamMeta {
+    pub chat_id: Option<Uuid>,
+    pub provider: Provider,
+    pub model: String,
+    /// Set for a resumable completion.
+    pub completion_id: Option<Uuid>,
+}
+
 /// What a streamed completion yields: `Meta` first, then `Delta` and
 /// `ToolCall` events in order, then exactly one `Done` or `Error`.
+// The variants that are not text are boxed: a stream's channel holds events
+// by value, so the enum is kept as small as a delta.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CompletionEvent {
-    Meta {
-        chat_id: Option<Uuid>,
-        provider: Provider,
-        model: String,
-        /// Set for a resumable completion.
-        completion_id: Option<Uuid>,
-    },
+    Meta(Box<StreamMeta>),
     Delta {
         text: String,
     },
-    // Boxed: a stream's channel holds events by value, so the enum is kept
-    // as small as a delta.
     ToolCall(Box<ToolCallEvent>),
     Done(Box<CompletionOutcome>),
     Error {
@@ -138,12 +142,13 @@ impl CompletionEvent {
     /// The SSE event name and its JSON `data`, exactly as the contract lists them.
     pub fn to_wire(&self) -> (&'static str, Value) {
         match self {
-            CompletionEvent::Meta {
-                chat_id,
-                provider,
-                model,
-                completion_id,
-            } => {
+            CompletionEvent::Meta(meta) => {
+                let StreamMeta {
+                    chat_id,
+                    provider,
+                    model,
+                    completion_id,
+                } = &**meta;
                 let mut data = json!({
                     "chatId": chat_id.map(|id| id.to_string()),
                     "provider": provider.as_str(),

@@ -1,6 +1,7 @@
 //! LLM providers: one request shape for OpenAI (Responses API), xAI (Chat
 //! Completions) and Anthropic (Messages API).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -61,8 +62,9 @@ pub struct ToolRound {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LlmRequest {
     pub model: String,
-    /// The internal system instruction, the same for every provider.
-    pub instructions: String,
+    /// The internal system instruction, the same for every provider; a
+    /// constant, so borrowed rather than copied into every request.
+    pub instructions: Cow<'static, str>,
     pub messages: Vec<PromptMessage>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
@@ -93,7 +95,8 @@ pub struct LlmResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LlmStreamEvent {
     TextDelta(String),
-    Completed(LlmResponse),
+    /// Boxed: the stream's queue holds items by value, and its deltas are many.
+    Completed(Box<LlmResponse>),
 }
 
 /// How a provider call failed.

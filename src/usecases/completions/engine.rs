@@ -19,13 +19,27 @@ use uuid::Uuid;
 
 use crate::usecases::tools::ToolRunner;
 
-/// A validated completion whose new messages are already stored.
+/// A validated completion whose new messages are already stored. Passed
+/// boxed: a stream's task holds it for the stream's whole life, and an
+/// async fn keeps its argument and its own copy of it.
 pub struct Prepared {
     pub chat_id: Option<Uuid>,
     pub provider: Arc<dyn LlmProvider>,
     pub provider_name: Provider,
     pub model: String,
     pub request: LlmRequest,
+}
+
+/// What the model calls of a completion came to, for its end.
+struct Spent {
+    started: Instant,
+    rounds: u32,
+    usage: Usage,
+    request_id: Option<String>,
+    /// Text of the last model call, kept if the client left during it.
+    partial: String,
+    /// Time spent waiting on the provider and the tools.
+    waited: Duration,
 }
 
 /// Why a completion ended without an answer.
@@ -66,7 +80,7 @@ impl Engine {
     /// or `Error`.
     pub async fn run(
         &self,
-        mut prepared: Prepared,
+        mut prepared: Box<Prepared>,
         sink: Option<&Sender<CompletionEvent>>,
     ) -> Result<CompletionOutcome, CompletionError> {
         let started = Instant::now();
@@ -83,9 +97,10 @@ impl Engine {
         let ended: Result<(String, Value), Stop> = loop {
             let call_started = Instant::now();
             let call = match sink {
+                // Boxed, as the tool round below: a stream's task lives as
+                // long as the stream, so it holds only the state in use.
                 Some(_) => {
-                    self.call_streaming(&prepared, &request, sink, &mut partial)
-                        .await
+                    Box::pin(self.call_streaming(&prepared, &request, sink, &mut partial)).await
                 }
                 None => prepared
                     .provider
@@ -107,9 +122,13 @@ impl Engine {
                 Step::LimitReached => break Ok((limit_message(self.max_rounds), response.raw)),
                 Step::RunTools { round } => {
                     let tools_started = Instant::now();
-                    let ran = self
-                        .run_round(prepared.chat_id, &response.tool_calls, round, sink)
-                        .await;
+                    let ran = Box::pin(self.run_round(
+                        prepared.chat_id,
+                        &response.tool_calls,
+                        round,
+                        sink,
+                    ))
+                    .await;
                     waited += tools_started.elapsed();
                     match ran {
                         Ok(outputs) => request.rounds.push(ToolRound {
@@ -123,7 +142,36 @@ impl Engine {
                 }
             }
         };
-        let rounds = request.rounds.len() as u32;
+        let spent = Spent {
+            started,
+            rounds: request.rounds.len() as u32,
+            usage,
+            request_id,
+            partial,
+            waited,
+        };
+        // Boxed: the model calls' state is gone by now, and a stream's task
+        // should not be sized for both.
+        Box::pin(self.finish(&prepared, ended, spent, sink)).await
+    }
+
+    /// Stores the answer (or the partial text of a stopped stream), records
+    /// the call and sends the last event.
+    async fn finish(
+        &self,
+        prepared: &Prepared,
+        ended: Result<(String, Value), Stop>,
+        spent: Spent,
+        sink: Option<&Sender<CompletionEvent>>,
+    ) -> Result<CompletionOutcome, CompletionError> {
+        let Spent {
+            started,
+            rounds,
+            usage,
+            request_id,
+            partial,
+            waited,
+        } = spent;
         let call = |status, error: Option<String>, usage: Option<Usage>| LlmCall {
             id: self.ids.new_id(),
             chat_id: prepared.chat_id,
@@ -225,7 +273,7 @@ impl Engine {
                     partial.push_str(&text);
                     emit(sink, CompletionEvent::Delta { text }).await?;
                 }
-                Some(Ok(LlmStreamEvent::Completed(response))) => return Ok(response),
+                Some(Ok(LlmStreamEvent::Completed(response))) => return Ok(*response),
                 Some(Err(e)) => return Err(Stop::Failed(e)),
                 None => {
                     return Err(Stop::Failed(LlmError {

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::json;
 use sybil_domain::Timestamp;
-use sybil_ports::inbound::{CompletionError, CompletionEvent};
+use sybil_ports::inbound::{CompletionError, CompletionEvent, StreamMeta};
 use sybil_ports::outbound::metrics::{CompletionMode, record_completion_overhead};
 use sybil_ports::outbound::{
     Clock, CompletionJob, JobStatus, JobStore, RecordedEvent, StorageError,
@@ -100,7 +100,7 @@ impl JobHub {
     pub async fn start(
         self: &Arc<Self>,
         engine: Arc<Engine>,
-        prepared: Prepared,
+        prepared: Box<Prepared>,
         id: Uuid,
     ) -> Result<BoxStream<'static, RecordedEvent>, CompletionError> {
         let now = self.clock.now();
@@ -131,12 +131,12 @@ impl JobHub {
             events,
         };
         recorder
-            .record(&CompletionEvent::Meta {
+            .record(&CompletionEvent::Meta(Box::new(StreamMeta {
                 chat_id: prepared.chat_id,
                 provider: prepared.provider_name,
                 model: prepared.model.clone(),
                 completion_id: Some(id),
-            })
+            })))
             .await;
         let span = tracing::info_span!("completion_job", job = %id);
         tokio::spawn(tracing::Instrument::instrument(
@@ -307,7 +307,7 @@ impl JobHub {
 /// which the engine treats like a client that left.
 async fn run_job(
     engine: Arc<Engine>,
-    prepared: Prepared,
+    prepared: Box<Prepared>,
     mut recorder: Recorder,
     stop: Arc<Notify>,
 ) {

@@ -193,7 +193,7 @@ impl LlmProvider for Scripted {
                     .boxed())
             }
             None => {
-                events.push(Ok(LlmStreamEvent::Completed(response)));
+                events.push(Ok(LlmStreamEvent::Completed(Box::new(response))));
                 Ok(futures::stream::iter(events)
                     .map(move |e| {
                         let _ = &flag;
@@ -448,7 +448,7 @@ async fn anthropic_gets_no_tools_and_its_tool_requests_are_not_run() {
 
 fn kind(e: &CompletionEvent) -> String {
     match e {
-        CompletionEvent::Meta { .. } => "meta".into(),
+        CompletionEvent::Meta(_) => "meta".into(),
         CompletionEvent::Delta { text } => format!("delta:{text}"),
         CompletionEvent::ToolCall(t) => {
             format!("tool_call:{}:{}", t.tool_call_id, t.message_id.is_some())

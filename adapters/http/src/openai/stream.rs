@@ -40,7 +40,7 @@ impl Chunks {
     /// place for (tool calls run on the server).
     pub fn frame(&self, event: &CompletionEvent) -> Option<String> {
         match event {
-            CompletionEvent::Meta { .. } => {
+            CompletionEvent::Meta(_) => {
                 Some(self.choice(json!({ "role": "assistant", "content": "" }), None))
             }
             CompletionEvent::Delta { text } => Some(self.choice(json!({ "content": text }), None)),
@@ -70,7 +70,7 @@ impl Chunks {
 #[cfg(test)]
 mod tests {
     use sybil_domain::{Provider, Usage};
-    use sybil_ports::inbound::CompletionOutcome;
+    use sybil_ports::inbound::{CompletionOutcome, StreamMeta};
 
     use super::*;
 
@@ -113,12 +113,12 @@ mod tests {
     fn deltas_are_chunks_and_done_ends_with_done() {
         let c = chunks(false);
         let first = c
-            .frame(&CompletionEvent::Meta {
+            .frame(&CompletionEvent::Meta(Box::new(StreamMeta {
                 chat_id: None,
                 provider: Provider::OpenAi,
                 model: "m".into(),
                 completion_id: None,
-            })
+            })))
             .unwrap();
         assert_eq!(
             data_lines(&first)[0],

@@ -14,7 +14,7 @@ const MAX_TEMPERATURE: f64 = 1.0;
 /// The body of `POST /v1/messages`: `system` is top level (the instructions,
 /// then any system messages); tools are never offered.
 pub(super) fn build(request: &LlmRequest, stream: bool) -> Value {
-    let system: Vec<&str> = std::iter::once(request.instructions.as_str())
+    let system: Vec<&str> = std::iter::once(&*request.instructions)
         .chain(
             request
                 .messages

@@ -86,7 +86,8 @@ impl MessageDecoder {
         let blocks: Vec<Value> = std::mem::take(&mut self.blocks).into_values().collect();
         let mut raw = self.message.take();
         raw["content"] = Value::Array(blocks);
-        response::parse(raw, self.request_id.take(), &self.errors).map(LlmStreamEvent::Completed)
+        response::parse(raw, self.request_id.take(), &self.errors)
+            .map(|r| LlmStreamEvent::Completed(Box::new(r)))
     }
 }
 

@@ -121,7 +121,7 @@ impl ResponsesDecoder {
         if !streamed.is_empty() {
             answer.tool_calls = streamed;
         }
-        Ok(LlmStreamEvent::Completed(answer))
+        Ok(LlmStreamEvent::Completed(Box::new(answer)))
     }
 }
 

@@ -131,7 +131,7 @@ pub async fn collect(
         assert!(last.is_none(), "nothing may follow Completed or an error");
         match item {
             Ok(LlmStreamEvent::TextDelta(d)) => deltas.push((d, Instant::now())),
-            Ok(LlmStreamEvent::Completed(r)) => last = Some((Ok(r), Instant::now())),
+            Ok(LlmStreamEvent::Completed(r)) => last = Some((Ok(*r), Instant::now())),
             Err(e) => last = Some((Err(e), Instant::now())),
         }
     }
