@@ -5,13 +5,26 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::{Figures, benchmarking, figures, ms, print, start};
 use sybil_testkit::{FakeKind, FakeLlm};
 
 const REQUESTS: usize = 2_000;
+/// Each row is measured this many times, the rows taken in turn, and the
+/// medians reported: one run of 2,000 requests at concurrency 64 lasts under
+/// a second, and on a shared 2-core machine single runs varied by a third.
+const ROUNDS: usize = 5;
+
+/// One round: the three rows measured one after the other.
+struct Round {
+    direct: Figures,
+    plain: Figures,
+    stored: Figures,
+    plain_overhead: f64,
+    stored_overhead: f64,
+}
 
 /// Sends `REQUESTS` POSTs of `body` to `url`, `concurrency` at a time; returns
 /// the latency figures and the `x-sybil-overhead-ms` values seen.
@@ -73,6 +86,10 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+fn of_rounds(rounds: &[Round], figure: impl Fn(&Round) -> f64) -> f64 {
+    median(rounds.iter().map(figure).collect())
+}
+
 #[tokio::main]
 async fn main() {
     if !benchmarking() {
@@ -124,46 +141,69 @@ async fn main() {
     load(&client, &direct_url, &auth, direct_body.clone(), 8).await;
 
     println!(
-        "{REQUESTS} requests per row; the fake, Sybil and the load generator share the machine's cores"
+        "{REQUESTS} requests per row, {ROUNDS} rounds of the three rows taken in turn, medians over \
+         the rounds; the fake, Sybil and the load generator share the machine's cores"
     );
     for concurrency in [1, 64] {
-        let (direct, _) = load(
-            &client,
-            &direct_url,
-            &auth,
-            direct_body.clone(),
-            concurrency,
-        )
-        .await;
+        let mut rounds = Vec::with_capacity(ROUNDS);
+        for _ in 0..ROUNDS {
+            let (direct, _) = load(
+                &client,
+                &direct_url,
+                &auth,
+                direct_body.clone(),
+                concurrency,
+            )
+            .await;
+            let (plain, plain_overhead) =
+                load(&client, &sybil_url, &[], without_chat.clone(), concurrency).await;
+            let (stored, stored_overhead) =
+                load(&client, &sybil_url, &[], with_chat.clone(), concurrency).await;
+            rounds.push(Round {
+                direct,
+                plain,
+                stored,
+                plain_overhead: median(plain_overhead),
+                stored_overhead: median(stored_overhead),
+            });
+        }
+        let of = |f: fn(&Round) -> f64| of_rounds(&rounds, f);
+        // The median of each figure over the rounds.
+        let row = |pick: fn(&Round) -> &Figures| Figures {
+            p50: Duration::from_secs_f64(of_rounds(&rounds, |r| pick(r).p50.as_secs_f64())),
+            p99: Duration::from_secs_f64(of_rounds(&rounds, |r| pick(r).p99.as_secs_f64())),
+            rps: of_rounds(&rounds, |r| pick(r).rps),
+        };
+        let at = format!("concurrency {concurrency}");
+        print(&format!("direct to the fake, {at}"), &row(|r| &r.direct));
         print(
-            &format!("direct to the fake, concurrency {concurrency}"),
-            &direct,
+            &format!("through Sybil, no chatId, {at}"),
+            &row(|r| &r.plain),
         );
-        let (plain, plain_overhead) =
-            load(&client, &sybil_url, &[], without_chat.clone(), concurrency).await;
         print(
-            &format!("through Sybil, no chatId, concurrency {concurrency}"),
-            &plain,
-        );
-        let (stored, stored_overhead) =
-            load(&client, &sybil_url, &[], with_chat.clone(), concurrency).await;
-        print(
-            &format!("through Sybil, chatId on SQLite, concurrency {concurrency}"),
-            &stored,
+            &format!("through Sybil, chatId on SQLite, {at}"),
+            &row(|r| &r.stored),
         );
         println!(
             "  x-sybil-overhead-ms p50 at concurrency {concurrency}: no chatId {:.3} ms, chatId {:.3} ms",
-            median(plain_overhead),
-            median(stored_overhead)
+            of(|r| r.plain_overhead),
+            of(|r| r.stored_overhead),
         );
+        // Each figure is compared with the direct call of its own round, so
+        // a slow moment of the machine counts against both sides alike.
         println!(
-            "  added at concurrency {concurrency}: no chatId p50 {:+.3} ms p99 {:+.3} ms; chatId p50 {:+.3} ms p99 {:+.3} ms; throughput {:.0}% / {:.0}% of direct",
-            ms(plain.p50) - ms(direct.p50),
-            ms(plain.p99) - ms(direct.p99),
-            ms(stored.p50) - ms(direct.p50),
-            ms(stored.p99) - ms(direct.p99),
-            100.0 * plain.rps / direct.rps,
-            100.0 * stored.rps / direct.rps,
+            "  added at concurrency {concurrency}: no chatId p50 {:+.3} ms p99 {:+.3} ms; chatId p50 {:+.3} ms p99 {:+.3} ms; throughput {:.0}% / {:.0}% of direct (rounds: {})",
+            of(|r| ms(r.plain.p50) - ms(r.direct.p50)),
+            of(|r| ms(r.plain.p99) - ms(r.direct.p99)),
+            of(|r| ms(r.stored.p50) - ms(r.direct.p50)),
+            of(|r| ms(r.stored.p99) - ms(r.direct.p99)),
+            of(|r| 100.0 * r.plain.rps / r.direct.rps),
+            of(|r| 100.0 * r.stored.rps / r.direct.rps),
+            rounds
+                .iter()
+                .map(|r| format!("{:.0}%", 100.0 * r.plain.rps / r.direct.rps))
+                .collect::<Vec<_>>()
+                .join(" "),
         );
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -46,6 +46,11 @@ impl ApiError {
         ApiError::BadRequest(body(message))
     }
 
+    /// A failure of Sybil's own; the details go to the log, not the client.
+    pub fn internal() -> Self {
+        ApiError::Internal(body("internal error"))
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -72,7 +77,7 @@ impl From<StorageError> for ApiError {
         tracing::error!(error = %err, "storage failure");
         match err {
             StorageError::Unavailable(_) => ApiError::Unavailable(body("storage unavailable")),
-            StorageError::Internal(_) => ApiError::Internal(body("internal error")),
+            StorageError::Internal(_) => ApiError::internal(),
         }
     }
 }

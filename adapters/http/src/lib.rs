@@ -8,6 +8,7 @@ mod auth;
 mod body;
 mod dto;
 mod error;
+mod json_reply;
 mod metrics;
 mod middleware;
 mod openai;

@@ -15,6 +15,7 @@ use crate::dto::completions::{
 };
 use crate::dto::responses::{ChatEnvelope, ChatSummary};
 use crate::error::ApiError;
+use crate::json_reply::JsonReply;
 use crate::overhead::whole_answer_header;
 use crate::ratelimit::Limited;
 
@@ -39,7 +40,7 @@ enum Completed {
     /// calls and tools.
     #[oai(status = 200)]
     Ok(
-        Json<CompletionResponse>,
+        JsonReply<CompletionResponse>,
         #[oai(header = "x-sybil-overhead-ms")] String,
     ),
 }
@@ -68,7 +69,7 @@ impl CompletionsApi {
             .await
             .map_err(ApiError::from)?;
         let overhead = whole_answer_header(started, outcome.wait_ms);
-        Ok(Completed::Ok(Json(outcome.into()), overhead))
+        Ok(Completed::Ok(JsonReply(outcome.into()), overhead))
     }
 
     /// List models

@@ -86,7 +86,7 @@ impl CompletionRequest {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "AssistantMessage")]
 pub struct AssistantMessageBody {
     /// Always `assistant`.
@@ -94,8 +94,9 @@ pub struct AssistantMessageBody {
     pub content: String,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Usage", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct UsageBody {
     pub input_tokens: u64,
     pub output_tokens: u64,
@@ -112,8 +113,9 @@ impl From<Usage> for UsageBody {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "ChatCompletionResponse", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct CompletionResponse {
     #[oai(nullable)]
     pub chat_id: Option<String>,
