@@ -10,6 +10,7 @@ mod openapi;
 mod overhead;
 mod process;
 mod production;
+mod protocols;
 mod resumable;
 mod searches;
 mod sse;

@@ -16,15 +16,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use poem::endpoint::BoxEndpoint;
 use poem::http::uri::Scheme;
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Endpoint, Response};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops
 /// accepting and gives open connections up to `drain` to finish.
@@ -70,7 +70,7 @@ pub async fn serve(
 
 fn serve_connection(
     graceful: &GracefulShutdown,
-    stream: tokio::net::TcpStream,
+    stream: TcpStream,
     app: Arc<BoxEndpoint<'static, Response>>,
     local: LocalAddr,
     remote: SocketAddr,
@@ -84,15 +84,48 @@ fn serve_connection(
             Ok::<_, Infallible>(resp)
         }
     });
-    let builder = auto::Builder::new(TokioExecutor::new());
-    let conn = builder
-        .serve_connection(TokioIo::new(stream), service)
-        .into_owned();
-    let conn = graceful.watch(conn);
+    let watcher = graceful.watcher();
     tokio::spawn(async move {
         // Errors here are clients that went away; nothing to report.
-        if let Err(e) = conn.await {
+        let ended = if opens_with_h2_preface(&stream).await {
+            let conn = http2::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service);
+            watcher.watch(conn).await
+        } else {
+            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            watcher.watch(conn).await
+        };
+        if let Err(e) = ended {
             tracing::debug!(error = %e, "connection ended with an error");
         }
     });
+}
+
+/// What a client speaking HTTP/2 with prior knowledge sends first.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// How long a connection may hold a beginning of the preface before it is
+/// taken for HTTP/1.1 (whose own parser then judges its bytes).
+const PREFACE_WAIT: Duration = Duration::from_secs(10);
+
+/// Whether the client opens with the HTTP/2 preface. Peeked, so hyper reads
+/// every byte itself: hyper-util's `auto` builder reads them first and hands
+/// them back as a prefix, after which hyper's read buffer of every
+/// connection grew from 8 to 16 KB.
+async fn opens_with_h2_preface(stream: &TcpStream) -> bool {
+    let peeked = tokio::time::timeout(PREFACE_WAIT, async {
+        let mut seen = [0u8; H2_PREFACE.len()];
+        loop {
+            let n = stream.peek(&mut seen).await.unwrap_or(0);
+            if n == 0 || seen[..n] != H2_PREFACE[..n] {
+                return false;
+            }
+            if n == H2_PREFACE.len() {
+                return true;
+            }
+            // Only the start of the preface so far. `peek` returns at once
+            // while bytes wait, so give the rest a moment to arrive.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    });
+    peeked.await.unwrap_or(false)
 }
