@@ -4,6 +4,7 @@ pub mod clock;
 pub mod jobs;
 pub mod llm;
 pub mod metrics;
+pub mod raw_json;
 pub mod searches;
 pub mod storage;
 pub mod tools;
@@ -14,6 +15,7 @@ pub use llm::{
     LlmError, LlmFailure, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent, PromptMessage,
     PromptRole, ToolCall, ToolRound, ToolSpec, Usage,
 };
+pub use raw_json::RawJson;
 pub use searches::SearchRepository;
 pub use storage::{CallLog, ChatRepository, ChatWithMessages, StorageError};
 pub use tools::{

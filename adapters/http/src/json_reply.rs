@@ -54,11 +54,14 @@ impl<T: Type + ToJSON + Serialize> ApiResponse for JsonReply<T> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use poem_openapi::types::Any;
 
     use super::*;
     use crate::dto::completions::{AssistantMessageBody, CompletionResponse, UsageBody};
     use crate::dto::requests::{ProviderName, RoleName};
+
+    /// A provider body as it may arrive: its spacing is kept.
+    const RAW: &str = r#"{"id": "msg_1",  "content": [{"type":"text","text":"Hi"}], "n": null}"#;
 
     fn completion(chat_id: Option<&str>) -> CompletionResponse {
         CompletionResponse {
@@ -74,7 +77,7 @@ mod tests {
                 output_tokens: 2,
                 total_tokens: 3,
             },
-            raw: json!({ "id": "msg_1", "content": [{ "type": "text", "text": "Hi" }], "n": null }),
+            raw: Any(serde_json::from_str(RAW).unwrap()),
         }
     }
 
@@ -91,6 +94,8 @@ mod tests {
             let body = resp.into_body().into_vec().await.unwrap();
             let written: serde_json::Value = serde_json::from_slice(&body).unwrap();
             assert_eq!(written, expected);
+            let text = String::from_utf8(body).unwrap();
+            assert!(text.contains(&format!(r#""raw":{RAW}"#)), "{text}");
         }
     }
 }

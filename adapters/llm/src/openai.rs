@@ -12,6 +12,7 @@ use std::fmt;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sybil_domain::Provider;
 use sybil_ports::outbound::llm::{LlmError, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent};
 
@@ -66,13 +67,13 @@ impl LlmProvider for OpenAiProvider {
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
         let body = request::build(request, false);
         let call = self.oai.call(&request.model, "responses.create");
-        let raw: Value = call
+        let raw: Box<RawValue> = call
             .client
             .responses()
             .create_byot(body)
             .await
             .map_err(|e| call.error(e))?;
-        response::parse(raw, call.request_id(), self.oai.errors())
+        response::parse(raw.into(), call.request_id(), self.oai.errors())
     }
 
     async fn stream(

@@ -72,6 +72,7 @@ mod tests {
     use super::*;
     use serde_json::json;
     use sybil_domain::Provider;
+    use sybil_ports::outbound::RawJson;
     use sybil_ports::outbound::llm::{LlmFailure, LlmResponse};
 
     /// Emits `text` payloads as deltas and ends on `{"end":true}`.
@@ -84,7 +85,7 @@ mod tests {
             usage: Default::default(),
             response_id: None,
             request_id: None,
-            raw: Value::Null,
+            raw: RawJson::null(),
         }
     }
 

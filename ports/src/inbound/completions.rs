@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sybil_domain::{Chat, MessageInput, Provider, Usage};
 use uuid::Uuid;
 
-use crate::outbound::{LlmError, StorageError};
+use crate::outbound::{LlmError, RawJson, StorageError};
 
 /// A completion request as the client sent it.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +32,7 @@ pub struct CompletionOutcome {
     /// Summed over every model call of the completion.
     pub usage: Usage,
     /// The provider's last response body.
-    pub raw: Value,
+    pub raw: RawJson,
     /// A streamed completion whose client left (or that was stopped): the
     /// content is the text produced so far.
     pub stopped: bool,

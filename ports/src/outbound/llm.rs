@@ -9,6 +9,8 @@ use futures::stream::BoxStream;
 use serde_json::Value;
 use sybil_domain::{Attachment, Provider};
 
+use super::RawJson;
+
 /// Who speaks in a prompt message. A client's `tool` message has already
 /// become `User` text: it carries no call id a provider could pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +90,7 @@ pub struct LlmResponse {
     /// The upstream request id header (`x-request-id`, `request-id`).
     pub request_id: Option<String>,
     /// The provider's response body as received.
-    pub raw: Value,
+    pub raw: RawJson,
 }
 
 /// What a streaming call yields, in order; `Completed` is last.

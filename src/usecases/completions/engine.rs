@@ -12,7 +12,7 @@ use sybil_domain::{CallStatus, LlmCall, Message, Provider, Role, Usage};
 use sybil_ports::inbound::{CompletionError, CompletionEvent, CompletionOutcome, ToolCallEvent};
 use sybil_ports::outbound::{
     CallLog, ChatRepository, Clock, IdGenerator, LlmError, LlmFailure, LlmProvider, LlmRequest,
-    LlmResponse, LlmStreamEvent, ToolCall, ToolRound,
+    LlmResponse, LlmStreamEvent, RawJson, ToolCall, ToolRound,
 };
 use tokio::sync::mpsc::Sender;
 use uuid::Uuid;
@@ -94,7 +94,7 @@ impl Engine {
         // Time spent waiting on the provider and the tools: what the gateway
         // does not cost (see the overhead figure).
         let mut waited = Duration::ZERO;
-        let ended: Result<(String, Value), Stop> = loop {
+        let ended: Result<(String, RawJson), Stop> = loop {
             let call_started = Instant::now();
             let call = match sink {
                 // Boxed, as the tool round below: a stream's task lives as
@@ -160,7 +160,7 @@ impl Engine {
     async fn finish(
         &self,
         prepared: &Prepared,
-        ended: Result<(String, Value), Stop>,
+        ended: Result<(String, RawJson), Stop>,
         spent: Spent,
         sink: Option<&Sender<CompletionEvent>>,
     ) -> Result<CompletionOutcome, CompletionError> {
@@ -241,7 +241,7 @@ impl Engine {
                     content: partial,
                     message_id,
                     usage,
-                    raw: Value::Null,
+                    raw: RawJson::null(),
                     stopped: true,
                     wait_ms: waited.as_secs_f64() * 1e3,
                 })

@@ -9,7 +9,7 @@ use serde_json::json;
 use sybil_domain::{MessageInput, Timestamp};
 use sybil_ports::outbound::{
     ChatWithMessages, FetchedPage, LlmError, LlmProvider, LlmResponse, LlmStreamEvent, PageFetcher,
-    SearchHit, StorageError, ToolCall, ToolError, Usage, WebSearch,
+    RawJson, SearchHit, StorageError, ToolCall, ToolError, Usage, WebSearch,
 };
 
 use super::*;
@@ -125,7 +125,7 @@ fn reply(text: &str, calls: &[(&str, &str, &str)]) -> LlmResponse {
         },
         response_id: Some(format!("resp_{text}")),
         request_id: Some("req".into()),
-        raw: json!({ "text": text }),
+        raw: RawJson::from_value(&json!({ "text": text })),
     }
 }
 

@@ -7,7 +7,7 @@ use sybil_ports::outbound::jobs::MockJobStore;
 use sybil_ports::outbound::llm::MockLlmProvider;
 use sybil_ports::outbound::storage::{MockCallLog, MockChatRepository};
 use sybil_ports::outbound::tools::MockPageFetcher;
-use sybil_ports::outbound::{ChatWithMessages, LlmError, LlmFailure, LlmResponse, Usage};
+use sybil_ports::outbound::{ChatWithMessages, LlmError, LlmFailure, LlmResponse, RawJson, Usage};
 
 use super::*;
 
@@ -39,7 +39,7 @@ fn answer(text: &str) -> LlmResponse {
         },
         response_id: Some("resp_1".into()),
         request_id: Some("req_1".into()),
-        raw: json!({ "id": "resp_1" }),
+        raw: RawJson::from_value(&json!({ "id": "resp_1" })),
     }
 }
 
@@ -253,7 +253,7 @@ async fn with_a_chat_only_new_messages_are_stored_then_the_answer() {
     assert_eq!(out.content, "the answer");
     assert_eq!(out.chat_id, Some(Uuid::from_u128(CHAT)));
     assert!(out.message_id.is_some());
-    assert_eq!(out.raw, json!({ "id": "resp_1" }));
+    assert_eq!(out.raw.to_value(), json!({ "id": "resp_1" }));
 }
 
 #[tokio::test]

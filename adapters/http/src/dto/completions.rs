@@ -2,8 +2,10 @@
 //! `POST /v1/chats/title/suggest`.
 
 use poem_openapi::Object;
+use poem_openapi::types::Any;
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sybil_domain::{MessageInput, Usage};
 use sybil_ports::inbound::{CompletionCommand, CompletionOutcome, ModelList};
 
@@ -125,7 +127,7 @@ pub struct CompletionResponse {
     /// Summed over every model call of the completion.
     pub usage: UsageBody,
     /// The provider's last response body, as received.
-    pub raw: Value,
+    pub raw: Any<Box<RawValue>>,
 }
 
 impl From<CompletionOutcome> for CompletionResponse {
@@ -139,7 +141,7 @@ impl From<CompletionOutcome> for CompletionResponse {
                 content: o.content,
             },
             usage: o.usage.into(),
-            raw: o.raw,
+            raw: Any(o.raw.into_raw()),
         }
     }
 }

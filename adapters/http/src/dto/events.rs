@@ -86,6 +86,7 @@ mod tests {
     use serde_json::json;
     use sybil_domain::{Provider, Usage};
     use sybil_ports::inbound::CompletionOutcome;
+    use sybil_ports::outbound::RawJson;
     use uuid::Uuid;
 
     use super::*;
@@ -118,7 +119,7 @@ mod tests {
                     output_tokens: 2,
                     total_tokens: 3,
                 },
-                raw: json!({ "big": "not sent" }),
+                raw: RawJson::from_value(&json!({ "big": "not sent" })),
                 stopped: false,
                 wait_ms: 0.0,
             })));

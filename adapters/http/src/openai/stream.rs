@@ -71,6 +71,7 @@ impl Chunks {
 mod tests {
     use sybil_domain::{Provider, Usage};
     use sybil_ports::inbound::{CompletionOutcome, StreamMeta};
+    use sybil_ports::outbound::RawJson;
 
     use super::*;
 
@@ -103,7 +104,7 @@ mod tests {
                 output_tokens: 4,
                 total_tokens: 7,
             },
-            raw: Value::Null,
+            raw: RawJson::null(),
             stopped: false,
             wait_ms: 0.0,
         }))

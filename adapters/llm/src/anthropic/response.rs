@@ -1,6 +1,7 @@
 //! Message object → `LlmResponse`.
 
 use serde_json::Value;
+use sybil_ports::outbound::RawJson;
 use sybil_ports::outbound::llm::{LlmError, LlmResponse, Usage};
 
 use crate::error::Errors;
@@ -33,6 +34,6 @@ pub(super) fn parse(
         },
         request_id: request_id.or_else(|| response_id.clone()),
         response_id,
-        raw,
+        raw: RawJson::from_value(&raw),
     })
 }

@@ -177,7 +177,10 @@ mod tests {
             (10, 5, 15)
         );
         assert_eq!(r.request_id.as_deref(), Some("req_1"));
-        assert_eq!(r.raw["stop_reason"], "end_turn");
-        assert_eq!(r.raw["content"], json!([{"type":"text","text":"Hi there"}]));
+        assert_eq!(r.raw.to_value()["stop_reason"], "end_turn");
+        assert_eq!(
+            r.raw.to_value()["content"],
+            json!([{"type":"text","text":"Hi there"}])
+        );
     }
 }

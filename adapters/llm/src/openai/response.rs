@@ -1,28 +1,48 @@
 //! Responses API response object → `LlmResponse`.
 
+use serde::Deserialize;
 use serde_json::Value;
+use sybil_ports::outbound::RawJson;
 use sybil_ports::outbound::llm::{LlmError, LlmResponse, ToolCall, Usage};
 
 use crate::error::Errors;
 
+/// The fields of a response object that are read. The rest, mostly the
+/// request echoed back (instructions, tool definitions), is skipped without
+/// being parsed: `raw` goes to the client as the text it came as.
+#[derive(Deserialize)]
+struct Read {
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    status: Value,
+    #[serde(default)]
+    output: Value,
+    #[serde(default)]
+    usage: Value,
+}
+
 /// Maps a whole response object (a non-streamed body, or the `response` of
 /// `response.completed`). A `failed` response is the upstream's error.
 pub(super) fn parse(
-    raw: Value,
+    raw: RawJson,
     request_id: Option<String>,
     errors: &Errors,
 ) -> Result<LlmResponse, LlmError> {
-    if raw["status"] == "failed" {
-        return Err(errors.upstream(&raw));
+    let Ok(read) = serde_json::from_str::<Read>(raw.get()) else {
+        return Err(errors.malformed("the response is not an object"));
+    };
+    if read.status == "failed" {
+        return Err(errors.upstream(&raw.to_value()));
     }
-    let Some(output) = raw.get("output").and_then(Value::as_array) else {
+    let Some(output) = read.output.as_array() else {
         return Err(errors.malformed("the response has no output list"));
     };
-    let response_id = raw["id"].as_str().map(str::to_string);
+    let response_id = read.id.as_str().map(str::to_string);
     Ok(LlmResponse {
         text: output_text(output),
         tool_calls: output.iter().filter_map(function_call).collect(),
-        usage: usage(&raw["usage"]),
+        usage: usage(&read.usage),
         request_id: request_id.or_else(|| response_id.clone()),
         response_id,
         raw,
@@ -90,7 +110,7 @@ mod tests {
             ],
             "usage": {"input_tokens": 11, "output_tokens": 7, "total_tokens": 18}
         });
-        let r = parse(raw.clone(), None, &errors()).unwrap();
+        let r = parse(RawJson::from_value(&raw), None, &errors()).unwrap();
         assert_eq!(r.text, "Hello");
         assert_eq!(
             r.tool_calls,
@@ -110,19 +130,21 @@ mod tests {
         );
         assert_eq!(r.response_id.as_deref(), Some("resp_1"));
         assert_eq!(r.request_id.as_deref(), Some("resp_1"));
-        assert_eq!(r.raw, raw);
+        assert_eq!(r.raw.to_value(), raw);
     }
 
     #[test]
     fn failed_and_shapeless_responses() {
         let failed =
             json!({"status":"failed","error":{"code":"server_error","message":"boom"},"output":[]});
-        let e = parse(failed, None, &errors()).unwrap_err();
+        let e = parse(RawJson::from_value(&failed), None, &errors()).unwrap_err();
         assert_eq!(
             (e.failure, e.message.as_str()),
             (LlmFailure::Upstream, "boom")
         );
-        let e = parse(json!({"id":"x"}), None, &errors()).unwrap_err();
-        assert_eq!(e.failure, LlmFailure::Malformed);
+        for shapeless in [json!({"id":"x"}), json!([1]), json!("text")] {
+            let e = parse(RawJson::from_value(&shapeless), None, &errors()).unwrap_err();
+            assert_eq!(e.failure, LlmFailure::Malformed);
+        }
     }
 }

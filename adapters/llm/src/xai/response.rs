@@ -1,6 +1,7 @@
 //! Chat completion object → `LlmResponse`.
 
 use serde_json::Value;
+use sybil_ports::outbound::RawJson;
 use sybil_ports::outbound::llm::{LlmError, LlmResponse, ToolCall, Usage};
 
 use crate::error::Errors;
@@ -27,7 +28,7 @@ pub(super) fn parse(
         usage: usage(&raw["usage"]),
         request_id: request_id.or_else(|| response_id.clone()),
         response_id,
-        raw,
+        raw: RawJson::from_value(&raw),
     })
 }
 

@@ -58,7 +58,7 @@ async fn request_shape_and_response_mapping() {
     assert_eq!(u.input_tokens, 11);
     assert!(answer.response_id.as_deref().unwrap().starts_with("msg_"));
     assert!(answer.request_id.as_deref().unwrap().starts_with("req_"));
-    assert_eq!(answer.raw["type"], "message");
+    assert_eq!(answer.raw.to_value()["type"], "message");
 }
 
 #[tokio::test]
@@ -173,9 +173,15 @@ async fn stream_deltas_and_rebuilt_message() {
     assert_eq!(total_tokens, input_tokens + output_tokens);
     assert!(answer.response_id.as_deref().unwrap().starts_with("msg_"));
     assert!(answer.request_id.as_deref().unwrap().starts_with("req_"));
-    assert_eq!(answer.raw["content"][0]["text"], "one two three four");
-    assert_eq!(answer.raw["stop_reason"], "end_turn");
-    assert_eq!(answer.raw["usage"]["output_tokens"], output_tokens);
+    assert_eq!(
+        answer.raw.to_value()["content"][0]["text"],
+        "one two three four"
+    );
+    assert_eq!(answer.raw.to_value()["stop_reason"], "end_turn");
+    assert_eq!(
+        answer.raw.to_value()["usage"]["output_tokens"],
+        output_tokens
+    );
 }
 
 #[tokio::test]

@@ -63,8 +63,8 @@ async fn plain_request_and_response_mapping() {
     let id = answer.response_id.clone().unwrap();
     assert!(id.starts_with("resp_"), "{id}");
     assert!(answer.request_id.as_deref().unwrap().starts_with("req_"));
-    assert_eq!(answer.raw["id"], json!(id));
-    assert_eq!(answer.raw["object"], "response");
+    assert_eq!(answer.raw.to_value()["id"], json!(id));
+    assert_eq!(answer.raw.to_value()["object"], "response");
 }
 
 #[tokio::test]
@@ -105,7 +105,7 @@ async fn tool_loop_continues_from_the_stored_response() {
         ]
     );
     assert!(first.tool_calls.iter().all(|c| c.id.starts_with("call_")));
-    assert_eq!(first.raw["output"][0]["type"], "reasoning");
+    assert_eq!(first.raw.to_value()["output"][0]["type"], "reasoning");
 
     req.rounds = vec![round(&first, &["31°C", "29°C"])];
     let second = provider.complete(&req).await.unwrap();
@@ -276,7 +276,7 @@ async fn stream_forwards_deltas_as_they_arrive() {
     assert_eq!(answer.usage.total_tokens, 18);
     assert!(answer.response_id.as_deref().unwrap().starts_with("resp_"));
     assert!(answer.request_id.as_deref().unwrap().starts_with("req_"));
-    assert_eq!(answer.raw["status"], "completed");
+    assert_eq!(answer.raw.to_value()["status"], "completed");
     assert_eq!(fake.generation_requests()[0].body["stream"], true);
 }
 

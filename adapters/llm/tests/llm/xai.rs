@@ -58,7 +58,7 @@ async fn plain_request_and_response_mapping() {
     // No request id header from xAI: the completion id stands in.
     assert!(answer.response_id.is_some());
     assert_eq!(answer.request_id, answer.response_id);
-    assert_eq!(answer.raw["object"], "chat.completion");
+    assert_eq!(answer.raw.to_value()["object"], "chat.completion");
 }
 
 #[tokio::test]
@@ -183,12 +183,12 @@ async fn stream_request_and_deltas() {
         }
     );
     assert_eq!(
-        answer.raw["choices"][0]["message"]["content"],
+        answer.raw.to_value()["choices"][0]["message"]["content"],
         "one two three four"
     );
-    assert_eq!(answer.raw["choices"][0]["finish_reason"], "stop");
-    assert_eq!(answer.raw["usage"]["total_tokens"], 21);
-    assert_eq!(answer.raw["id"], json!(answer.response_id));
+    assert_eq!(answer.raw.to_value()["choices"][0]["finish_reason"], "stop");
+    assert_eq!(answer.raw.to_value()["usage"]["total_tokens"], 21);
+    assert_eq!(answer.raw.to_value()["id"], json!(answer.response_id));
 }
 
 #[tokio::test]
@@ -212,8 +212,11 @@ async fn stream_reassembles_split_tool_calls() {
         [("web_search", a), ("fetch_url", b)]
     );
     assert!(answer.tool_calls.iter().all(|c| c.id.starts_with("call_")));
-    assert_eq!(answer.raw["choices"][0]["finish_reason"], "tool_calls");
-    assert!(answer.raw["choices"][0]["message"]["reasoning_content"].is_string());
+    assert_eq!(
+        answer.raw.to_value()["choices"][0]["finish_reason"],
+        "tool_calls"
+    );
+    assert!(answer.raw.to_value()["choices"][0]["message"]["reasoning_content"].is_string());
 }
 
 #[tokio::test]
