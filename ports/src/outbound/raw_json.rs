@@ -1,6 +1,7 @@
 //! A provider's response body kept as the JSON text it arrived as. It goes
 //! back to the client as `raw` verbatim: parsing it into a `Value` tree and
-//! writing that out again cost more than the rest of the answer (profiled).
+//! writing that tree out again showed in the profile of a loaded server, and
+//! an OpenAI body is mostly the request echoed back.
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -27,6 +28,7 @@ impl RawJson {
         self.0
     }
 
+    /// The JSON text.
     pub fn get(&self) -> &str {
         self.0.get()
     }
