@@ -5,10 +5,9 @@
 //! poem-openapi derive; a test per DTO checks that both write the same JSON.
 
 use poem::{IntoResponse, Response};
-use poem_openapi::ApiResponse;
 use poem_openapi::payload::{Json, Payload};
-use poem_openapi::registry::{MetaResponses, MetaSchemaRef, Registry};
-use poem_openapi::types::{ToJSON, Type};
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::Type;
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -42,19 +41,9 @@ impl<T: Type + Serialize> IntoResponse for JsonReply<T> {
     }
 }
 
-impl<T: Type + ToJSON + Serialize> ApiResponse for JsonReply<T> {
-    fn meta() -> MetaResponses {
-        Json::<T>::meta()
-    }
-
-    fn register(registry: &mut Registry) {
-        T::register(registry);
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use poem_openapi::types::Any;
+    use poem_openapi::types::{Any, ToJSON};
 
     use super::*;
     use crate::dto::completions::{AssistantMessageBody, CompletionResponse, UsageBody};

@@ -22,8 +22,8 @@ struct Read {
     usage: Value,
 }
 
-/// Maps a whole response object (a non-streamed body, or the `response` of
-/// `response.completed`). A `failed` response is the upstream's error.
+/// Maps a non-streamed response body. A `failed` response is the
+/// upstream's error.
 pub(super) fn parse(
     raw: RawJson,
     request_id: Option<String>,
@@ -32,6 +32,28 @@ pub(super) fn parse(
     let Ok(read) = serde_json::from_str::<Read>(raw.get()) else {
         return Err(errors.malformed("the response is not an object"));
     };
+    answer(read, raw, request_id, errors)
+}
+
+/// Maps the `response` object of `response.completed`, already parsed
+/// with its event.
+pub(super) fn parse_tree(
+    response: &Value,
+    request_id: Option<String>,
+    errors: &Errors,
+) -> Result<LlmResponse, LlmError> {
+    let Ok(read) = Read::deserialize(response) else {
+        return Err(errors.malformed("the response is not an object"));
+    };
+    answer(read, RawJson::from_value(response), request_id, errors)
+}
+
+fn answer(
+    read: Read,
+    raw: RawJson,
+    request_id: Option<String>,
+    errors: &Errors,
+) -> Result<LlmResponse, LlmError> {
     if read.status == "failed" {
         return Err(errors.upstream(&raw.to_value()));
     }
@@ -131,6 +153,7 @@ mod tests {
         assert_eq!(r.response_id.as_deref(), Some("resp_1"));
         assert_eq!(r.request_id.as_deref(), Some("resp_1"));
         assert_eq!(r.raw.to_value(), raw);
+        assert_eq!(parse_tree(&raw, None, &errors()).unwrap(), r);
     }
 
     #[test]
@@ -144,6 +167,8 @@ mod tests {
         );
         for shapeless in [json!({"id":"x"}), json!([1]), json!("text")] {
             let e = parse(RawJson::from_value(&shapeless), None, &errors()).unwrap_err();
+            assert_eq!(e.failure, LlmFailure::Malformed);
+            let e = parse_tree(&shapeless, None, &errors()).unwrap_err();
             assert_eq!(e.failure, LlmFailure::Malformed);
         }
     }

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde_json::Value;
-use sybil_ports::outbound::RawJson;
 use sybil_ports::outbound::llm::{LlmFailure, LlmStreamEvent, ToolCall};
 
 use crate::error::Errors;
@@ -109,8 +108,7 @@ impl ResponsesDecoder {
         let Some(raw) = event.get("response").filter(|r| r.is_object()) else {
             return Err(errors.malformed("the terminal event has no response object"));
         };
-        let raw = RawJson::from_value(raw);
-        let mut answer = response::parse(raw, self.request_id.clone(), errors)?;
+        let mut answer = response::parse_tree(raw, self.request_id.clone(), errors)?;
         let streamed: Vec<ToolCall> = std::mem::take(&mut self.calls)
             .into_values()
             .filter(|c| !c.call_id.is_empty())
