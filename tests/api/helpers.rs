@@ -126,35 +126,6 @@ pub async fn spawn_app_on(db_url: &str, vars: &[(String, String)]) -> TestApp {
     }
 }
 
-/// A fresh PostgreSQL database for this test run (`SYBIL_TEST_POSTGRES_URL`
-/// names the server's admin database). Without PostgreSQL: `None` and a
-/// note, or a failure under `CI=true`.
-pub async fn postgres_database() -> Option<String> {
-    use sea_orm::{ConnectionTrait, Database};
-    let admin = std::env::var("SYBIL_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let conn = match Database::connect(admin.as_str()).await {
-        Ok(c) => c,
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("PostgreSQL is required when CI=true: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipped: PostgreSQL unreachable: {e}");
-            return None;
-        }
-    };
-    let name = format!("sybil_api_{}", uuid::Uuid::now_v7().simple());
-    conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create database");
-    let _ = conn.close().await;
-    let base = admin
-        .rsplit_once('/')
-        .map(|(b, _)| b.to_string())
-        .unwrap_or(admin);
-    Some(format!("{base}/{name}"))
-}
-
 /// Fake OpenAI, xAI and Anthropic upstreams, with the variables that point
 /// Sybil at them.
 pub struct Fakes {

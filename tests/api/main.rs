@@ -8,6 +8,7 @@ mod devbox_stop;
 mod helpers;
 mod openapi;
 mod overhead;
+mod pg_database;
 mod process;
 mod production;
 mod protocols;

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sybil_testkit::{FakeKind, Reply};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with, spawn_with_fakes, temp_db_path};
+use crate::pg_database::PgDatabase;
 
 async fn new_chat(app: &TestApp) -> String {
     let (_, body) = app.post_json("/v1/chats", &json!({})).await;
@@ -55,62 +56,13 @@ async fn readyz_is_ok_while_storage_answers() {
     assert_eq!(body, json!({ "ok": true }));
 }
 
-/// A PostgreSQL database of this test's own, so that dropping it cannot
-/// touch what other tests use.
-struct OwnDatabase {
-    admin: sea_orm::DatabaseConnection,
-    name: String,
-    url: String,
-}
-
-impl OwnDatabase {
-    async fn create() -> Option<OwnDatabase> {
-        use sea_orm::{ConnectionTrait, Database, Statement};
-        let admin_url = std::env::var("SYBIL_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let admin = match Database::connect(admin_url.as_str()).await {
-            Ok(db) => db,
-            Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
-                eprintln!("note: PostgreSQL unreachable ({e}); readiness-outage test skipped");
-                return None;
-            }
-            Err(e) => panic!("PostgreSQL unreachable under CI: {e}"),
-        };
-        let name = format!("sybil_ready_{}", uuid::Uuid::now_v7().simple());
-        admin
-            .execute_raw(Statement::from_string(
-                admin.get_database_backend(),
-                format!("CREATE DATABASE {name}"),
-            ))
-            .await
-            .expect("create database");
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        Some(OwnDatabase { admin, name, url })
-    }
-
-    /// Ends every session on it and drops it: the server's pool loses its
-    /// connections and cannot open new ones.
-    async fn drop_now(&self) {
-        use sea_orm::{ConnectionTrait, Statement};
-        self.admin
-            .execute_raw(Statement::from_string(
-                self.admin.get_database_backend(),
-                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-            ))
-            .await
-            .expect("drop database");
-    }
-}
-
 #[tokio::test]
 async fn readyz_is_503_once_postgresql_is_gone() {
-    let Some(db) = OwnDatabase::create().await else {
+    // Its own database, so that dropping it cannot touch what other tests use.
+    let Some(db) = PgDatabase::create("sybil_ready").await else {
         return;
     };
-    let app = spawn_app_with(&[("DATABASE_URL", &db.url)]).await;
+    let app = spawn_app_with(&[("DATABASE_URL", db.url())]).await;
     let (status, body) = app.get_json("/readyz").await;
     assert_eq!((status, body), (200, json!({ "ok": true })));
 

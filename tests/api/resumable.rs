@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sybil_testkit::Reply;
 
-use crate::helpers::{Fakes, TestApp, postgres_database, spawn_app_on, spawn_with_fakes};
+use crate::helpers::{Fakes, TestApp, spawn_app_on, spawn_with_fakes};
+use crate::pg_database::PgDatabase;
 use crate::sse::{Frame, parse_frames, read_until, text_of};
 
 fn request(chat: Option<&str>) -> Value {
@@ -230,13 +231,14 @@ async fn stop_cancels_a_running_tool() {
 
 #[tokio::test]
 async fn finished_jobs_replay_after_a_restart_and_on_another_replica() {
-    let Some(db_url) = postgres_database().await else {
+    let Some(db) = PgDatabase::create("sybil_api").await else {
         return;
     };
+    let db_url = db.url();
     let fakes = Fakes::start().await;
     let env = fakes.env();
-    let replica_a = spawn_app_on(&db_url, &env).await;
-    let replica_b = spawn_app_on(&db_url, &env).await;
+    let replica_a = spawn_app_on(db_url, &env).await;
+    let replica_b = spawn_app_on(db_url, &env).await;
     fakes.openai.push(Reply::text("shared across replicas"));
     let (frames, id) = run_to_end(&replica_a).await;
     let on_b = follow(&replica_b, &id, None).await;
