@@ -13,10 +13,9 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use sybil_domain::completion::{SYSTEM_INSTRUCTION, TITLE_MODEL, check_completion};
-use sybil_domain::history::messages_to_store;
 use sybil_domain::message::{ValidMessage, validate_message};
 use sybil_domain::title::title_from_answer;
-use sybil_domain::{CallStatus, Chat, LlmCall, Message, ModelChoice, Provider, Role};
+use sybil_domain::{CallStatus, Chat, LlmCall, Message, ModelChoice, Provider};
 use sybil_ports::inbound::{
     CompletionCommand, CompletionError, CompletionEvent, CompletionOutcome, CompletionUseCases,
     JobError, ResumableCompletions, StreamMeta,
@@ -151,24 +150,18 @@ impl CompletionService {
         choice: ModelChoice,
     ) -> Result<Uuid, CompletionError> {
         let id = Uuid::parse_str(chat_id).map_err(|_| CompletionError::ChatNotFound)?;
-        let chats = &self.engine.chats;
-        let provided: Vec<(Role, &str)> = messages
-            .iter()
-            .map(|m| (m.role, m.content.as_str()))
-            .collect();
-        // Only as much of the transcript as the request could match; an
-        // unknown chat reads as empty and is refused by the append below.
-        let stored = chats.history_head(id, provided.len()).await?;
         let now = self.engine.clock.now();
-        let new: Vec<Message> = messages_to_store(&stored, &provided)
-            .into_iter()
-            .map(|i| {
-                messages[i]
-                    .clone()
-                    .into_message(self.engine.ids.new_id(), now)
-            })
+        let provided: Vec<Message> = messages
+            .iter()
+            .map(|m| m.clone().into_message(self.engine.ids.new_id(), now))
             .collect();
-        if !chats.append_messages(id, &new, Some(choice), now).await? {
+        // Storage applies the history rule under the chat's lock: which of
+        // them are new depends on what is stored when the lock is held.
+        let chats = &self.engine.chats;
+        if !chats
+            .append_new_messages(id, &provided, Some(choice), now)
+            .await?
+        {
             return Err(CompletionError::ChatNotFound);
         }
         Ok(id)

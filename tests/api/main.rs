@@ -6,6 +6,7 @@ mod chats;
 mod completions;
 mod devbox_stop;
 mod helpers;
+mod history_races;
 mod openapi;
 mod overhead;
 mod pg_database;

@@ -3,8 +3,10 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
+use sybil_domain::history::messages_to_store;
 use sybil_domain::{Chat, Message, ModelChoice, Role, Timestamp};
 use sybil_ports::outbound::{ChatRepository, ChatWithMessages, StorageError};
 use uuid::Uuid;
@@ -32,6 +34,88 @@ impl SeaOrmStorage {
                 .map_err(|e| self.fail(e))?;
         }
         Ok(())
+    }
+
+    /// Sets the chat's `updatedAt` (and model use) as the transaction's
+    /// first statement: that takes the chat's row lock on PostgreSQL (as
+    /// `SELECT … FOR UPDATE` would) and SQLite's write lock, so concurrent
+    /// appends to one chat queue here until this transaction ends. `false`
+    /// when the chat is unknown.
+    async fn lock_and_touch(
+        &self,
+        txn: &DatabaseTransaction,
+        chat_id: Uuid,
+        model_use: Option<ModelChoice>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        // Each writer's rows also get consecutive `seq` values this way.
+        let mut update = chats::Entity::update_many()
+            .col_expr(chats::Column::UpdatedAt, Expr::value(now.millis()));
+        if let Some(choice) = model_use {
+            let provider = choice.provider.as_str();
+            // The first call initiates the chat: COALESCE keeps an existing pair.
+            let keep_or = |column: chats::Column, value: &str| {
+                Func::coalesce([Expr::col(column), Expr::value(value.to_string())])
+            };
+            update = update
+                .col_expr(chats::Column::LastUsedProvider, Expr::value(provider))
+                .col_expr(
+                    chats::Column::LastUsedModel,
+                    Expr::value(choice.model.clone()),
+                )
+                .col_expr(
+                    chats::Column::InitiatedProvider,
+                    keep_or(chats::Column::InitiatedProvider, provider).into(),
+                )
+                .col_expr(
+                    chats::Column::InitiatedModel,
+                    keep_or(chats::Column::InitiatedModel, &choice.model).into(),
+                );
+        }
+        let touched = update
+            .filter(chats::Column::Id.eq(chat_id))
+            .exec(txn)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(touched.rows_affected > 0)
+    }
+
+    /// The role and content of the chat's first `limit` messages that are
+    /// not `tool` messages, in order: what the history rule compares a
+    /// request with, without loading the whole transcript. Empty for an
+    /// unknown chat.
+    ///
+    /// # Errors
+    /// `StorageError` when the database fails.
+    pub async fn history_head(
+        &self,
+        id: Uuid,
+        limit: usize,
+    ) -> Result<Vec<(Role, String)>, StorageError> {
+        self.history_head_on(&self.db, id, limit).await
+    }
+
+    async fn history_head_on(
+        &self,
+        conn: &impl ConnectionTrait,
+        id: Uuid,
+        limit: usize,
+    ) -> Result<Vec<(Role, String)>, StorageError> {
+        let rows: Vec<(String, String)> = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::Role)
+            .column(messages::Column::Content)
+            .filter(messages::Column::ChatId.eq(id))
+            .filter(messages::Column::Role.ne(Role::Tool.as_str()))
+            .order_by_asc(messages::Column::Seq)
+            .limit(limit as u64)
+            .into_tuple()
+            .all(conn)
+            .await
+            .map_err(|e| self.fail(e))?;
+        rows.into_iter()
+            .map(|(role, content)| Ok((mapper::role_from_column(&role)?, content)))
+            .collect()
     }
 }
 
@@ -72,28 +156,6 @@ impl ChatRepository for SeaOrmStorage {
             chat: mapper::chat_from_row(row)?,
             messages,
         }))
-    }
-
-    async fn history_head(
-        &self,
-        id: Uuid,
-        limit: usize,
-    ) -> Result<Vec<(Role, String)>, StorageError> {
-        let rows: Vec<(String, String)> = messages::Entity::find()
-            .select_only()
-            .column(messages::Column::Role)
-            .column(messages::Column::Content)
-            .filter(messages::Column::ChatId.eq(id))
-            .filter(messages::Column::Role.ne(Role::Tool.as_str()))
-            .order_by_asc(messages::Column::Seq)
-            .limit(limit as u64)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(|e| self.fail(e))?;
-        rows.into_iter()
-            .map(|(role, content)| Ok((mapper::role_from_column(&role)?, content)))
-            .collect()
     }
 
     async fn rename_chat(
@@ -141,38 +203,7 @@ impl ChatRepository for SeaOrmStorage {
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let (txn, _turn) = self.begin_write().await?;
-        // First statement on purpose: it takes the chat's row lock (PostgreSQL)
-        // or the write lock (SQLite), so concurrent appends to one chat queue
-        // here and each writer's rows get consecutive `seq` values.
-        let mut update = chats::Entity::update_many()
-            .col_expr(chats::Column::UpdatedAt, Expr::value(now.millis()));
-        if let Some(choice) = model_use {
-            let provider = choice.provider.as_str();
-            // The first call initiates the chat: COALESCE keeps an existing pair.
-            let keep_or = |column: chats::Column, value: &str| {
-                Func::coalesce([Expr::col(column), Expr::value(value.to_string())])
-            };
-            update = update
-                .col_expr(chats::Column::LastUsedProvider, Expr::value(provider))
-                .col_expr(
-                    chats::Column::LastUsedModel,
-                    Expr::value(choice.model.clone()),
-                )
-                .col_expr(
-                    chats::Column::InitiatedProvider,
-                    keep_or(chats::Column::InitiatedProvider, provider).into(),
-                )
-                .col_expr(
-                    chats::Column::InitiatedModel,
-                    keep_or(chats::Column::InitiatedModel, &choice.model).into(),
-                );
-        }
-        let touched = update
-            .filter(chats::Column::Id.eq(chat_id))
-            .exec(&txn)
-            .await
-            .map_err(|e| self.fail(e))?;
-        if touched.rows_affected == 0 {
+        if !self.lock_and_touch(&txn, chat_id, model_use, now).await? {
             self.rollback(txn).await?;
             return Ok(false);
         }
@@ -181,6 +212,33 @@ impl ChatRepository for SeaOrmStorage {
         Ok(true)
     }
 
+    async fn append_new_messages(
+        &self,
+        chat_id: Uuid,
+        provided: &[Message],
+        model_use: Option<ModelChoice>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let (txn, _turn) = self.begin_write().await?;
+        if !self.lock_and_touch(&txn, chat_id, model_use, now).await? {
+            self.rollback(txn).await?;
+            return Ok(false);
+        }
+        // Read under the lock: a concurrent writer's messages are either
+        // committed and compared here, or wait for this commit.
+        let stored = self.history_head_on(&txn, chat_id, provided.len()).await?;
+        let pairs: Vec<(Role, &str)> = provided
+            .iter()
+            .map(|m| (m.role, m.content.as_str()))
+            .collect();
+        let new: Vec<Message> = messages_to_store(&stored, &pairs)
+            .into_iter()
+            .map(|i| provided[i].clone())
+            .collect();
+        self.insert_messages(&txn, chat_id, &new).await?;
+        self.commit(txn).await?;
+        Ok(true)
+    }
     async fn ping(&self) -> Result<(), StorageError> {
         self.select_one().await.map_err(|e| self.fail(e))
     }

@@ -46,6 +46,8 @@ on_both_backends!(
     calls_are_recorded_and_deleted_with_their_chat,
     queued_calls_are_all_written_in_order_by_flush,
     a_queued_call_is_written_without_a_flush,
+    identical_concurrent_appends_store_the_new_messages_once,
+    appending_the_new_messages_follows_the_history_rule,
     searches_round_trip_and_list_newest_first,
     a_saved_run_replaces_the_last_one_and_goes_with_its_search,
     job_events_replay_in_order_after_a_given_id,

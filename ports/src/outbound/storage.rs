@@ -1,7 +1,7 @@
 //! Durable storage of chats and their messages.
 
 use async_trait::async_trait;
-use sybil_domain::{Chat, LlmCall, Message, ModelChoice, Role, Timestamp};
+use sybil_domain::{Chat, LlmCall, Message, ModelChoice, Timestamp};
 use uuid::Uuid;
 
 /// A storage failure, already translated from the driver's error.
@@ -46,19 +46,6 @@ pub trait ChatRepository: Send + Sync {
     /// `StorageError` when the database fails.
     async fn load_chat(&self, id: Uuid) -> Result<Option<ChatWithMessages>, StorageError>;
 
-    /// The role and content of the chat's first `limit` messages that are
-    /// not `tool` messages, in order: what the history rule compares a
-    /// request with, without loading the whole transcript. Empty for an
-    /// unknown chat.
-    ///
-    /// # Errors
-    /// `StorageError` when the database fails.
-    async fn history_head(
-        &self,
-        id: Uuid,
-        limit: usize,
-    ) -> Result<Vec<(Role, String)>, StorageError>;
-
     /// Sets the title (`None` clears it) and `updatedAt`; returns the updated
     /// chat, or `None` when unknown.
     ///
@@ -90,6 +77,25 @@ pub trait ChatRepository: Send + Sync {
         &self,
         chat_id: Uuid,
         messages: &[Message],
+        model_use: Option<ModelChoice>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError>;
+
+    /// Appends the request's messages that are new to the chat, per the
+    /// history rule (`sybil_domain::history::messages_to_store`: after the
+    /// longest common prefix with the stored transcript, and not
+    /// `assistant`), and sets `updatedAt` and the model use as
+    /// `append_messages` does. The comparison and the append are one atomic
+    /// step under the chat's lock, so identical requests sent at once, to
+    /// one process or several, store the new messages once. Returns `false`
+    /// (and stores nothing) when the chat is unknown.
+    ///
+    /// # Errors
+    /// `StorageError` when the database fails; nothing is stored then.
+    async fn append_new_messages(
+        &self,
+        chat_id: Uuid,
+        provided: &[Message],
         model_use: Option<ModelChoice>,
         now: Timestamp,
     ) -> Result<bool, StorageError>;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::stream::BoxStream;
 use serde_json::json;
-use sybil_domain::{MessageInput, Timestamp};
+use sybil_domain::{MessageInput, Role, Timestamp};
 use sybil_ports::outbound::{
     ChatWithMessages, FetchedPage, LlmError, LlmProvider, LlmResponse, LlmStreamEvent, PageFetcher,
     RawJson, SearchHit, StorageError, ToolCall, ToolError, Usage, WebSearch,
@@ -32,20 +32,6 @@ impl ChatRepository for MemoryStore {
     async fn load_chat(&self, _: Uuid) -> Result<Option<ChatWithMessages>, StorageError> {
         Ok(self.chat.lock().unwrap().clone())
     }
-    async fn history_head(
-        &self,
-        _: Uuid,
-        limit: usize,
-    ) -> Result<Vec<(Role, String)>, StorageError> {
-        let chat = self.chat.lock().unwrap();
-        let messages = chat.as_ref().map_or(&[][..], |c| &c.messages[..]);
-        Ok(messages
-            .iter()
-            .filter(|m| m.role != Role::Tool)
-            .take(limit)
-            .map(|m| (m.role, m.content.clone()))
-            .collect())
-    }
     async fn rename_chat(
         &self,
         _: Uuid,
@@ -67,6 +53,29 @@ impl ChatRepository for MemoryStore {
         let mut chat = self.chat.lock().unwrap();
         let chat = chat.as_mut().expect("a chat");
         chat.messages.extend_from_slice(messages);
+        Ok(true)
+    }
+    async fn append_new_messages(
+        &self,
+        _: Uuid,
+        provided: &[Message],
+        _: Option<ModelChoice>,
+        _: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let mut chat = self.chat.lock().unwrap();
+        let chat = chat.as_mut().expect("a chat");
+        let stored: Vec<(Role, &str)> = chat
+            .messages
+            .iter()
+            .map(|m| (m.role, m.content.as_str()))
+            .collect();
+        let pairs: Vec<(Role, &str)> = provided
+            .iter()
+            .map(|m| (m.role, m.content.as_str()))
+            .collect();
+        let new = sybil_domain::history::messages_to_store(&stored, &pairs);
+        chat.messages
+            .extend(new.into_iter().map(|i| provided[i].clone()));
         Ok(true)
     }
     async fn ping(&self) -> Result<(), StorageError> {

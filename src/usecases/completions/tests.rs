@@ -1,7 +1,7 @@
 use std::sync::Mutex;
 
 use serde_json::json;
-use sybil_domain::{MessageInput, Timestamp};
+use sybil_domain::{MessageInput, Role, Timestamp};
 use sybil_ports::outbound::clock::{MockClock, MockIdGenerator};
 use sybil_ports::outbound::jobs::MockJobStore;
 use sybil_ports::outbound::llm::MockLlmProvider;
@@ -155,9 +155,8 @@ async fn an_unconfigured_provider_names_its_variable() {
 #[tokio::test]
 async fn unknown_chats_are_not_found_before_any_provider_call() {
     let mut chats = MockChatRepository::new();
-    chats.expect_history_head().returning(|_, _| Ok(vec![]));
     chats
-        .expect_append_messages()
+        .expect_append_new_messages()
         .returning(|_, _, _, _| Ok(false));
     let providers = provider(Provider::OpenAi, |_| {});
     let svc = service(chats, MockCallLog::new(), providers);
@@ -174,27 +173,19 @@ async fn unknown_chats_are_not_found_before_any_provider_call() {
 }
 
 #[tokio::test]
-async fn with_a_chat_only_new_messages_are_stored_then_the_answer() {
+async fn with_a_chat_the_history_goes_to_storage_then_the_answer() {
     let mut chats = MockChatRepository::new();
-    chats
-        .expect_history_head()
-        .withf(|id, limit| *id == Uuid::from_u128(CHAT) && *limit == 3)
-        .returning(|_, _| {
-            Ok(vec![
-                (Role::User, "hi".to_string()),
-                (Role::Assistant, "hello".to_string()),
-            ])
-        });
     let mut seq = mockall::Sequence::new();
+    // The whole request goes to storage, which keeps only what is new.
     chats
-        .expect_append_messages()
+        .expect_append_new_messages()
         .withf(|id, messages, choice, _| {
             *id == Uuid::from_u128(CHAT)
                 && messages
                     .iter()
                     .map(|m| m.content.as_str())
                     .collect::<Vec<_>>()
-                    == ["more"]
+                    == ["hi", "hello", "more"]
                 && choice
                     .as_ref()
                     .is_some_and(|c| c.provider == Provider::OpenAi && c.model == "gpt-4.1-mini")
@@ -259,9 +250,8 @@ async fn with_a_chat_only_new_messages_are_stored_then_the_answer() {
 #[tokio::test]
 async fn an_upstream_failure_records_an_error_and_stores_no_answer() {
     let mut chats = MockChatRepository::new();
-    chats.expect_history_head().returning(|_, _| Ok(vec![]));
     chats
-        .expect_append_messages()
+        .expect_append_new_messages()
         .withf(|_, _, choice, _| choice.is_some())
         .times(1)
         .returning(|_, _, _, _| Ok(true));

@@ -2,6 +2,7 @@
 
 mod append;
 mod chats;
+mod history;
 mod jobs;
 mod model_use;
 mod schema;
@@ -9,6 +10,7 @@ mod searches;
 
 pub use append::*;
 pub use chats::*;
+pub use history::*;
 pub use jobs::*;
 pub use model_use::*;
 pub use schema::*;
