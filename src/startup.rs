@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sybil_http::{AuthConfig, Services};
 pub use sybil_storage::QueuedCallLog;
-use sybil_storage::SeaOrmStorage;
+use sybil_storage::{BoundedStorage, SeaOrmStorage};
 use sybil_system::{SystemClock, UuidV7Ids};
 
 use sybil_domain::Provider;
@@ -111,6 +111,10 @@ fn services(
     config: &Config,
     storage: Arc<SeaOrmStorage>,
 ) -> anyhow::Result<(Services, Background)> {
+    // The call writer bounds its own attempts; the use cases get every
+    // storage call bounded in time.
+    let calls = QueuedCallLog::spawn(SeaOrmStorage::clone(&storage));
+    let storage = Arc::new(BoundedStorage::new(SeaOrmStorage::clone(&storage)));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
     let providers = providers(config)?;
@@ -134,7 +138,6 @@ fn services(
     // jobs of the one that died.
     let owner = format!("sybil-{}", UuidV7Ids.new_id());
     let jobs = Arc::new(JobHub::new(storage.clone(), clock.clone(), owner));
-    let calls = QueuedCallLog::spawn(SeaOrmStorage::clone(&storage));
     let completions = Arc::new(CompletionService::new(CompletionDeps {
         chats: storage.clone(),
         calls: Arc::new(calls.clone()),

@@ -21,6 +21,7 @@ mod server;
 mod sse;
 pub mod sshd;
 mod state;
+mod tcp_proxy;
 mod turn;
 mod web;
 mod xai;
@@ -35,6 +36,7 @@ use tokio::task::JoinHandle;
 
 pub use reply::{Reply, ReplyKind};
 pub use state::Recorded;
+pub use tcp_proxy::TcpProxy;
 pub use web::{
     ARTICLE_HTML, Arrival, ExaMode, ExaPath, FakeExa, FakePages, FakeSearxng, JSON_DATA,
     PLAIN_TEXT, PNG_BYTES, SearxngMode,

@@ -5,6 +5,7 @@ mod backpressure;
 mod chats;
 mod completions;
 mod devbox_stop;
+mod frozen_database;
 mod helpers;
 mod history_races;
 mod openapi;

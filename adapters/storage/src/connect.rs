@@ -26,6 +26,10 @@ use crate::error::Redactor;
 /// Bounds both opening a connection and waiting for a free one, so an outage
 /// answers 503 within 5 s instead of hanging a request.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+/// PostgreSQL ends a statement running longer than this (`statement_timeout`),
+/// so one the client gave up on (see `bounded.rs`) does not hold its locks
+/// and connection on the server. Migrations run without it.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a SQLite writer waits for another writer's lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const SQLITE_FILE_CONNECTIONS: u32 = 8;
@@ -43,6 +47,9 @@ pub struct SeaOrmStorage {
     pub(crate) redactor: Redactor,
     /// SQLite only: this process's writers take turns here (see `write.rs`).
     pub(crate) writers: Option<Arc<Mutex<()>>>,
+    /// PostgreSQL only: a connection of its own for migrations, which may
+    /// run longer than the pool's statement timeout allows.
+    migrations: Option<ConnectOptions>,
 }
 
 // Hand-written: the pool's own Debug prints its connect options, password included.
@@ -95,7 +102,13 @@ impl Target {
             .connect_lazy(lazy);
         match self {
             Target::Postgres => {
-                opt.max_connections(POSTGRES_CONNECTIONS);
+                opt.max_connections(POSTGRES_CONNECTIONS)
+                    .map_sqlx_postgres_opts(|pg| {
+                        pg.options([(
+                            "statement_timeout",
+                            format!("{}ms", STATEMENT_TIMEOUT.as_millis()),
+                        )])
+                    });
             }
             Target::SqliteFile(_) => {
                 opt.max_connections(SQLITE_FILE_CONNECTIONS);
@@ -113,6 +126,18 @@ impl Target {
             opt.map_sqlx_sqlite_opts(sqlite_pragmas);
         }
         opt
+    }
+
+    /// PostgreSQL: one connection, without the statement timeout.
+    fn migration_options(&self, url: &str) -> Option<ConnectOptions> {
+        let Target::Postgres = self else { return None };
+        let mut opt = ConnectOptions::new(url);
+        opt.connect_timeout(POOL_TIMEOUT)
+            .acquire_timeout(POOL_TIMEOUT)
+            .max_connections(1)
+            .sqlx_logging(true)
+            .sqlx_logging_level(LevelFilter::Debug);
+        Some(opt)
     }
 
     /// SeaORM's SQLite connector runs `SELECT sqlite_version()` even when lazy
@@ -163,16 +188,22 @@ impl SeaOrmStorage {
         let db = Database::connect(target.options(url, false))
             .await
             .map_err(|e| redactor.map(e))?;
-        Ok(SeaOrmStorage::new(db, redactor))
+        let migrations = target.migration_options(url);
+        Ok(SeaOrmStorage::new(db, redactor, migrations))
     }
 
-    fn new(db: DatabaseConnection, redactor: Redactor) -> SeaOrmStorage {
+    fn new(
+        db: DatabaseConnection,
+        redactor: Redactor,
+        migrations: Option<ConnectOptions>,
+    ) -> SeaOrmStorage {
         let writers =
             (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
         SeaOrmStorage {
             db,
             redactor,
             writers,
+            migrations,
         }
     }
 
@@ -190,7 +221,8 @@ impl SeaOrmStorage {
             Target::SqliteFile(_) | Target::SqliteMemory => target.lazy_sqlite(url),
         }
         .map_err(|e| redactor.map(e))?;
-        Ok(SeaOrmStorage::new(db, redactor))
+        let migrations = target.migration_options(url);
+        Ok(SeaOrmStorage::new(db, redactor, migrations))
     }
 
     /// Applies every pending migration; applied ones are skipped.
@@ -198,9 +230,17 @@ impl SeaOrmStorage {
     /// # Errors
     /// `StorageError` when a migration or the database fails.
     pub async fn migrate(&self) -> Result<(), StorageError> {
-        Migrator::up(&self.db, None)
+        let Some(options) = &self.migrations else {
+            return Migrator::up(&self.db, None)
+                .await
+                .map_err(|e| self.redactor.map(e));
+        };
+        let db = Database::connect(options.clone())
             .await
-            .map_err(|e| self.redactor.map(e))
+            .map_err(|e| self.redactor.map(e))?;
+        let migrated = Migrator::up(&db, None).await;
+        let _ = db.close().await;
+        migrated.map_err(|e| self.redactor.map(e))
     }
 
     /// Closes every pooled connection (a SQLite file gets its WAL checkpointed).

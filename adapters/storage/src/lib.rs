@@ -1,5 +1,6 @@
 //! SeaORM storage adapter: SQLite (the embedded default) or PostgreSQL behind Sybil's storage ports.
 
+mod bounded;
 mod call_writer;
 mod calls;
 mod chats;
@@ -12,5 +13,6 @@ mod searches;
 mod transcript;
 mod write;
 
+pub use bounded::BoundedStorage;
 pub use call_writer::QueuedCallLog;
 pub use connect::SeaOrmStorage;
