@@ -1,13 +1,34 @@
 //! `CallLog` on SeaORM: the `llm_calls` audit rows.
+//!
+//! A row is lost only when storage stays away past the retries: a batch the
+//! database rejects is split until the rejected row is alone, so one bad row
+//! never takes the others with it, and a blip is retried with backoff.
+
+use std::collections::HashSet;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sea_orm::ActiveValue::Set;
-use sea_orm::EntityTrait;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use sybil_domain::LlmCall;
 use sybil_ports::outbound::{CallLog, StorageError};
+use uuid::Uuid;
 
 use crate::SeaOrmStorage;
-use crate::entity::llm_calls;
+use crate::entity::{chats, llm_calls};
+
+/// Waits before each new attempt after the database was unavailable: about
+/// 6 s in all, longer than a restart of the connection or a failover blip,
+/// short enough that the queue behind does not stall for long.
+const RETRY_DELAYS: [Duration; 6] = [
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+    Duration::from_millis(1600),
+    Duration::from_millis(3200),
+];
 
 fn tokens(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -32,20 +53,127 @@ fn row(call: &LlmCall) -> llm_calls::ActiveModel {
 }
 
 impl SeaOrmStorage {
-    /// Stores several calls with one statement, in their order.
+    /// Stores the calls, many per statement, in their order. A call whose
+    /// chat is already deleted is dropped on purpose: deleting a chat
+    /// deletes its call records, and one written afterwards would outlive
+    /// it. A statement the database rejects is split in halves until the
+    /// rejected row is alone; only that row is lost.
     ///
     /// # Errors
-    /// `StorageError` when the database fails; none is stored then.
+    /// The last failure when some rows could not be stored: storage stayed
+    /// unavailable through every retry, or a row was rejected on its own.
+    /// Every other row is stored then.
     pub async fn record_calls(&self, calls: &[LlmCall]) -> Result<(), StorageError> {
+        // A stack, first part on top, so the rows go in their order.
+        let mut pending: Vec<Vec<&LlmCall>> = vec![calls.iter().collect()];
+        let mut failure = None;
+        while let Some(part) = pending.pop() {
+            let err = match self.insert_calls_retrying(&part).await {
+                Ok(()) => continue,
+                Err(err @ StorageError::Unavailable(_)) => {
+                    let lost = part.len() + pending.iter().map(Vec::len).sum::<usize>();
+                    tracing::error!(error = %err, rows = lost, "storage stayed unavailable: LLM call rows lost");
+                    return Err(err);
+                }
+                Err(err) => err,
+            };
+            let rows = part.len();
+            let kept = match self.without_deleted_chats(&part).await {
+                Ok(kept) => kept,
+                Err(err) => {
+                    failure = Some(err);
+                    part
+                }
+            };
+            if kept.len() < rows {
+                tracing::debug!(
+                    rows = rows - kept.len(),
+                    "LLM call rows of deleted chats dropped"
+                );
+                if !kept.is_empty() {
+                    pending.push(kept);
+                }
+            } else if kept.len() > 1 {
+                let mut first = kept;
+                let second = first.split_off(first.len() / 2);
+                pending.push(second);
+                pending.push(first);
+            } else {
+                let id = kept.first().map(|c| c.id);
+                tracing::error!(error = %err, call_id = ?id, "an LLM call row was rejected");
+                failure = Some(err);
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// One INSERT of the rows, retried while the database is unavailable.
+    /// A row already stored (same id) is skipped, so a retry after a commit
+    /// whose answer was lost stores nothing twice.
+    async fn insert_calls_retrying(&self, calls: &[&LlmCall]) -> Result<(), StorageError> {
+        let mut delays = RETRY_DELAYS.iter();
+        loop {
+            match self.insert_calls(calls).await {
+                Err(StorageError::Unavailable(e)) => match delays.next() {
+                    Some(delay) => {
+                        tracing::warn!(error = %e, retry_in = ?delay, "LLM call rows not stored yet");
+                        tokio::time::sleep(*delay).await;
+                    }
+                    None => return Err(StorageError::Unavailable(e)),
+                },
+                done => return done,
+            }
+        }
+    }
+
+    async fn insert_calls(&self, calls: &[&LlmCall]) -> Result<(), StorageError> {
         if calls.is_empty() {
             return Ok(());
         }
-        let _turn = self.write_turn().await;
-        llm_calls::Entity::insert_many(calls.iter().map(row))
-            .exec_without_returning(&self.db)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.redactor.map(e))
+        self.bounded(async {
+            let _turn = self.write_turn().await;
+            llm_calls::Entity::insert_many(calls.iter().map(|c| row(c)))
+                .on_conflict(
+                    OnConflict::column(llm_calls::Column::Id)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.db)
+                .await
+                .map(|_| ())
+                .map_err(|e| self.fail(e))
+        })
+        .await
+    }
+
+    /// The calls whose chat still exists (or that have none).
+    async fn without_deleted_chats<'a>(
+        &self,
+        calls: &[&'a LlmCall],
+    ) -> Result<Vec<&'a LlmCall>, StorageError> {
+        let wanted: HashSet<Uuid> = calls.iter().filter_map(|c| c.chat_id).collect();
+        if wanted.is_empty() {
+            return Ok(calls.to_vec());
+        }
+        let existing: HashSet<Uuid> = self
+            .bounded(async {
+                chats::Entity::find()
+                    .select_only()
+                    .column(chats::Column::Id)
+                    .filter(chats::Column::Id.is_in(wanted))
+                    .into_tuple::<Uuid>()
+                    .all(&self.db)
+                    .await
+                    .map_err(|e| self.fail(e))
+            })
+            .await?
+            .into_iter()
+            .collect();
+        Ok(calls
+            .iter()
+            .filter(|c| c.chat_id.is_none_or(|id| existing.contains(&id)))
+            .copied()
+            .collect())
     }
 }
 

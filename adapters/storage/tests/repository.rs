@@ -46,6 +46,8 @@ on_both_backends!(
     calls_are_recorded_and_deleted_with_their_chat,
     queued_calls_are_all_written_in_order_by_flush,
     a_queued_call_is_written_without_a_flush,
+    calls_of_a_deleted_chat_do_not_take_others_with_them,
+    a_rejected_row_is_lost_alone,
     identical_concurrent_appends_store_the_new_messages_once,
     appending_the_new_messages_follows_the_history_rule,
     searches_round_trip_and_list_newest_first,

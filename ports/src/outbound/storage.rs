@@ -111,7 +111,8 @@ pub trait ChatRepository: Send + Sync {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait CallLog: Send + Sync {
-    /// Stores one call record. Deleting its chat deletes it too.
+    /// Stores one call record. Deleting its chat deletes it too; so a call
+    /// whose chat is already deleted is not stored, and that is no error.
     ///
     /// # Errors
     /// `StorageError` when the database fails.

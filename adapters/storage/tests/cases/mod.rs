@@ -1,6 +1,7 @@
 //! The backend-independent suite: every case runs on SQLite and on PostgreSQL.
 
 mod append;
+mod call_rows;
 mod chats;
 mod history;
 mod jobs;
@@ -9,6 +10,7 @@ mod schema;
 mod searches;
 
 pub use append::*;
+pub use call_rows::*;
 pub use chats::*;
 pub use history::*;
 pub use jobs::*;

@@ -1,5 +1,7 @@
 //! Tests tied to one backend or to connecting: SQLite schema and files, unreachable servers.
 
+mod network;
+
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
