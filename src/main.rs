@@ -69,10 +69,13 @@ async fn main() -> ExitCode {
         Command::Migrate => startup::migrate(&config).await.map(|_| {
             tracing::info!("migrations applied");
         }),
-        _ => match startup::Application::build(&config).await {
-            Ok(app) => app.run_until_stopped().await,
-            Err(e) => Err(e),
-        },
+        _ => {
+            startup::raise_open_files_limit(config.connections.max_connections);
+            match startup::Application::build(&config).await {
+                Ok(app) => app.run_until_stopped().await,
+                Err(e) => Err(e),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

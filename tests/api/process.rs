@@ -180,3 +180,49 @@ fn a_startup_error_is_printed_once_and_names_the_unreachable_postgres() {
         .collect();
     assert_eq!(mentions.len(), 1, "{all}");
 }
+
+#[test]
+fn serving_raises_the_open_files_soft_limit_to_the_hard_limit() {
+    let db = temp_db_path();
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    // Started with a low soft limit, as some service managers do.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -Sn 256 && exec {}",
+            env!("CARGO_BIN_EXE_sybil")
+        ))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(std::env::temp_dir())
+        .env("DATABASE_URL", &url)
+        .env("PORT", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "exited before listening"
+        );
+        if line.contains("sybil listening") {
+            break;
+        }
+    }
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&db);
+    let open_files: Vec<&str> = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    // "Max open files <soft> <hard> files"
+    assert_eq!(open_files[3], open_files[4], "{limits}");
+    assert_ne!(open_files[3], "256", "{limits}");
+}
