@@ -272,7 +272,7 @@ impl CompletionUseCases for CompletionService {
                 created_at: self.engine.clock.now(),
             })
             .await;
-        let response = result?;
+        let response = engine::without_nul(result?);
         // A model that answers nothing usable still leaves the chat titled,
         // from the user's own words.
         let title = title_from_answer(&response.text).or_else(|| title_from_answer(content));
