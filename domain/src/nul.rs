@@ -28,9 +28,9 @@ pub fn replace_nul_in_json_text(json: String) -> String {
     while let Some(at) = rest.find('\\') {
         out.push_str(&rest[..at]);
         let escape = &rest[at..];
-        if escape.starts_with("\\u0000") {
+        if let Some(after) = escape.strip_prefix("\\u0000") {
             out.push_str("\\ufffd");
-            rest = &escape[6..];
+            rest = after;
         } else {
             // An escape of two characters at least (`\\`, `\"`, `\uXXXX`):
             // copy the backslash and the one after it, so an escaped
