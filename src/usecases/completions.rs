@@ -15,6 +15,7 @@ use futures::stream::BoxStream;
 use sybil_domain::completion::{SYSTEM_INSTRUCTION, TITLE_MODEL, check_completion};
 use sybil_domain::history::messages_to_store;
 use sybil_domain::message::{ValidMessage, validate_message};
+use sybil_domain::nul::replace_nul;
 use sybil_domain::title::title_from_answer;
 use sybil_domain::{CallStatus, Chat, LlmCall, Message, ModelChoice, Provider, Role};
 use sybil_ports::inbound::{
@@ -255,7 +256,12 @@ impl CompletionUseCases for CompletionService {
         let result = provider.complete(&request).await;
         let (status, error, usage, request_id) = match &result {
             Ok(r) => (CallStatus::Ok, None, Some(r.usage), r.request_id.clone()),
-            Err(e) => (CallStatus::Error, Some(e.message.clone()), None, None),
+            Err(e) => (
+                CallStatus::Error,
+                Some(replace_nul(e.message.clone())),
+                None,
+                None,
+            ),
         };
         self.engine
             .record(LlmCall {
