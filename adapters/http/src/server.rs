@@ -53,7 +53,9 @@ pub async fn serve(
     let app = Arc::new(app);
     let local = LocalAddr(Addr::SocketAddr(listener.local_addr()?));
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(
+        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
     tokio::pin!(shutdown);
     loop {
         if slots.available_permits() == 0 {
