@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sybil_domain::Secret;
 use sybil_domain::tool_loop::DEFAULT_MAX_TOOL_ROUNDS;
+use sybil_http::ConnectionLimits;
 use sybil_ssh::SshSettings;
 
 use self::reader::Reader;
@@ -74,6 +75,9 @@ pub struct Config {
     /// `RATE_LIMIT_PER_MINUTE`: each client's requests per minute on the
     /// model and search routes; `0` disables the limit.
     pub rate_limit_per_minute: u32,
+    /// `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_IDLE_TIMEOUT_MS`,
+    /// `HTTP_MAX_CONNECTIONS`.
+    pub connections: ConnectionLimits,
 }
 
 /// Every problem found, one line each.
@@ -186,6 +190,7 @@ impl Config {
             "must be a non-negative integer (0 disables the limit)",
             |v| v.parse().ok(),
         );
+        let connections = connection_limits(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -210,6 +215,7 @@ impl Config {
             devbox,
             completion_retention: Duration::from_secs(retention_hours.saturating_mul(3600)),
             rate_limit_per_minute,
+            connections,
         })
     }
 
@@ -220,6 +226,25 @@ impl Config {
             Ok("json") => LogFormat::Json,
             _ => LogFormat::Text,
         }
+    }
+}
+
+/// The bounds on client connections; the defaults are `ConnectionLimits`'s.
+fn connection_limits(r: &mut Reader) -> ConnectionLimits {
+    let default = ConnectionLimits::default();
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    ConnectionLimits {
+        header_read_timeout: Duration::from_millis(r.positive(
+            "HTTP_HEADER_READ_TIMEOUT_MS",
+            millis(default.header_read_timeout),
+        )),
+        idle_timeout: Duration::from_millis(
+            r.positive("HTTP_IDLE_TIMEOUT_MS", millis(default.idle_timeout)),
+        ),
+        max_connections: usize::try_from(
+            r.positive("HTTP_MAX_CONNECTIONS", default.max_connections as u64),
+        )
+        .unwrap_or(usize::MAX),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `sybil [serve] | openapi [--format yaml|json] | migrate`.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use sybil::config::{Config, LogFormat};
@@ -8,6 +9,7 @@ use sybil::{startup, telemetry};
 const USAGE: &str = "usage: sybil [serve | migrate | openapi [--format yaml|json]]";
 
 enum Command {
+    Help,
     Serve,
     Migrate,
     OpenApi { json: bool },
@@ -16,6 +18,7 @@ enum Command {
 fn parse_args(args: &[String]) -> Result<Command, String> {
     match args {
         [] => Ok(Command::Serve),
+        [cmd] if ["-h", "--help", "help"].contains(&cmd.as_str()) => Ok(Command::Help),
         [cmd] if cmd == "serve" => Ok(Command::Serve),
         [cmd] if cmd == "migrate" => Ok(Command::Migrate),
         [cmd] if cmd == "openapi" => Ok(Command::OpenApi { json: false }),
@@ -39,6 +42,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Command::Help = command {
+        return print_stdout(&format!("{USAGE}\n"));
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(errors) => {
@@ -51,10 +57,7 @@ async fn main() -> ExitCode {
     };
     if let Command::OpenApi { json } = command {
         return match startup::openapi_spec(&config, json) {
-            Ok(spec) => {
-                print!("{spec}");
-                ExitCode::SUCCESS
-            }
+            Ok(spec) => print_stdout(&spec),
             Err(e) => {
                 eprintln!("{e:#}");
                 ExitCode::FAILURE
@@ -66,18 +69,37 @@ async fn main() -> ExitCode {
         Command::Migrate => startup::migrate(&config).await.map(|_| {
             tracing::info!("migrations applied");
         }),
-        _ => match startup::Application::build(&config).await {
-            Ok(app) => app.run_until_stopped().await,
-            Err(e) => Err(e),
-        },
+        _ => {
+            startup::raise_open_files_limit(config.connections.max_connections);
+            match startup::Application::build(&config).await {
+                Ok(app) => app.run_until_stopped().await,
+                Err(e) => Err(e),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Once: on stderr for a person reading text, as a log line for a
+        // collector reading JSON.
         Err(e) => {
-            tracing::error!("{e:#}");
-            if config.log_format == LogFormat::Text {
-                eprintln!("sybil: {e:#}");
+            match config.log_format {
+                LogFormat::Text => eprintln!("sybil: {e:#}"),
+                LogFormat::Json => tracing::error!("{e:#}"),
             }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes `text` to stdout. A reader that closed the pipe early (`| head`)
+/// took what it wanted: that ends the command quietly, without a panic.
+fn print_stdout(text: &str) -> ExitCode {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sybil: writing to stdout: {e}");
             ExitCode::FAILURE
         }
     }

@@ -207,6 +207,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     app: poem::endpoint::BoxEndpoint<'static>,
     calls: QueuedCallLog,
+    connections: sybil_http::ConnectionLimits,
 }
 
 impl Application {
@@ -230,6 +231,7 @@ impl Application {
             listener,
             app: poem::EndpointExt::boxed(app),
             calls: background.calls,
+            connections: config.connections,
         })
     }
 
@@ -250,11 +252,37 @@ impl Application {
     /// requests finish and writes the queued call rows.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.addr, "sybil listening");
-        let served = sybil_http::serve(self.listener, self.app, shutdown_signal(), DRAIN_TIMEOUT)
-            .await
-            .context("serving");
+        let served = sybil_http::serve(
+            self.listener,
+            self.app,
+            shutdown_signal(),
+            DRAIN_TIMEOUT,
+            self.connections,
+        )
+        .await
+        .context("serving");
         self.calls.flush().await;
         served
+    }
+}
+
+/// Raises this process's open-files soft limit to its hard limit: every
+/// connection, pooled database connection and upstream call holds a file
+/// descriptor, and distributions often start services at 1024 or fewer.
+pub fn raise_open_files_limit(max_connections: usize) {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => {
+            tracing::info!(open_files = limit, "open-files limit");
+            if max_connections as u64 >= limit {
+                tracing::warn!(
+                    open_files = limit,
+                    max_connections,
+                    "HTTP_MAX_CONNECTIONS is not below the open-files limit; \
+                     connections may fail to be accepted before the cap is reached"
+                );
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-files limit"),
     }
 }
 

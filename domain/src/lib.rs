@@ -9,6 +9,7 @@ pub mod devbox;
 pub mod history;
 pub mod llm_call;
 pub mod message;
+pub mod nul;
 pub mod provider;
 pub mod role;
 pub mod search;

@@ -105,10 +105,11 @@ pub fn tool_argument(tool: ToolName, arguments: &str) -> Result<String, String> 
 
 /// Caps a tool output at `TOOL_OUTPUT_LIMIT` characters, the whole result
 /// included; a cut output ends with the line `[truncated: <n> more characters]`.
+/// Each U+0000 (a fetched page's, a command's) becomes U+FFFD.
 pub fn cap_output(output: &str) -> String {
     let total = output.chars().count();
     if total <= TOOL_OUTPUT_LIMIT {
-        return output.to_string();
+        return crate::nul::replace_nul(output.to_string());
     }
     // The marker's length depends on n, and n on how much is kept: settle it.
     let mut keep = TOOL_OUTPUT_LIMIT;

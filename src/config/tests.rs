@@ -178,3 +178,33 @@ fn rate_limit_defaults_to_120_and_zero_disables_it() {
         ]
     );
 }
+
+#[test]
+fn connection_limits_have_their_defaults_and_are_checked() {
+    let defaults = load(&[]).unwrap().connections;
+    assert_eq!(defaults.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(defaults.idle_timeout, Duration::from_secs(60));
+    assert_eq!(defaults.max_connections, 4096);
+    let set = load(&[
+        ("HTTP_HEADER_READ_TIMEOUT_MS", "2500"),
+        ("HTTP_IDLE_TIMEOUT_MS", "90000"),
+        ("HTTP_MAX_CONNECTIONS", "100"),
+    ])
+    .unwrap()
+    .connections;
+    assert_eq!(set.header_read_timeout, Duration::from_millis(2500));
+    assert_eq!(set.idle_timeout, Duration::from_secs(90));
+    assert_eq!(set.max_connections, 100);
+    let errors = load(&[
+        ("HTTP_HEADER_READ_TIMEOUT_MS", "0"),
+        ("HTTP_MAX_CONNECTIONS", "lots"),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        errors.0,
+        vec![
+            "HTTP_HEADER_READ_TIMEOUT_MS: must be a positive integer (got \"0\")",
+            "HTTP_MAX_CONNECTIONS: must be a positive integer (got \"lots\")",
+        ]
+    );
+}

@@ -14,6 +14,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use sybil_domain::completion::{SYSTEM_INSTRUCTION, TITLE_MODEL, check_completion};
 use sybil_domain::message::{ValidMessage, validate_message};
+use sybil_domain::nul::replace_nul;
 use sybil_domain::title::title_from_answer;
 use sybil_domain::{CallStatus, Chat, LlmCall, Message, ModelChoice, Provider};
 use sybil_ports::inbound::{
@@ -248,7 +249,12 @@ impl CompletionUseCases for CompletionService {
         let result = provider.complete(&request).await;
         let (status, error, usage, request_id) = match &result {
             Ok(r) => (CallStatus::Ok, None, Some(r.usage), r.request_id.clone()),
-            Err(e) => (CallStatus::Error, Some(e.message.clone()), None, None),
+            Err(e) => (
+                CallStatus::Error,
+                Some(replace_nul(e.message.clone())),
+                None,
+                None,
+            ),
         };
         self.engine
             .record(LlmCall {
@@ -265,7 +271,7 @@ impl CompletionUseCases for CompletionService {
                 created_at: self.engine.clock.now(),
             })
             .await;
-        let response = result?;
+        let response = engine::without_nul(result?);
         // A model that answers nothing usable still leaves the chat titled,
         // from the user's own words.
         let title = title_from_answer(&response.text).or_else(|| title_from_answer(content));

@@ -7,6 +7,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use serde_json::json;
 use sybil_domain::chat::normalize_title;
+use sybil_domain::nul::{replace_nul, replace_nul_in_value};
 use sybil_domain::search::{Search, SearchRun, check_run, search_chat_title, search_context};
 use sybil_domain::{Chat, Message, Role};
 use sybil_ports::inbound::{RunSearch, SearchError, SearchUseCases};
@@ -105,20 +106,25 @@ impl SearchUseCases for SearchService {
             latency_ms: Some(started.elapsed().as_millis() as i64),
             ..SearchRun::default()
         };
+        // Exa's text enters the core here: each U+0000 becomes U+FFFD.
         match found {
             Ok(found) => {
                 run.request_id = found.request_id;
                 run.results = found.results;
+                run.results.iter_mut().for_each(replace_nul_in_value);
             }
-            Err(e) => run.error = Some(e.message),
+            Err(e) => run.error = Some(replace_nul(e.message)),
         }
         match answered {
             Ok(answer) => {
-                run.answer_text = Some(answer.answer);
+                run.answer_text = Some(replace_nul(answer.answer));
                 run.answer_request_id = answer.request_id;
                 run.answer_citations = answer.citations;
+                run.answer_citations
+                    .iter_mut()
+                    .for_each(replace_nul_in_value);
             }
-            Err(e) => run.answer_error = Some(e.message),
+            Err(e) => run.answer_error = Some(replace_nul(e.message)),
         }
         let now = self.clock.now();
         if !self

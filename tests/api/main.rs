@@ -19,3 +19,4 @@ mod searches;
 mod sse;
 mod streaming;
 mod tools;
+mod upstream_nul;

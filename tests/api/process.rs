@@ -120,3 +120,109 @@ fn migrate_then_serve_with_json_logs_and_stop_cleanly_on_sigterm() {
     assert!(stderr.is_empty(), "{stderr}");
     let _ = std::fs::remove_file(&db);
 }
+
+#[test]
+fn help_prints_the_usage_and_succeeds() {
+    for flag in ["--help", "-h", "help"] {
+        let out = sybil().arg(flag).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{flag}");
+        assert!(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .starts_with("usage: sybil"),
+            "{flag}"
+        );
+        assert!(out.stderr.is_empty(), "{flag}");
+    }
+    // An unknown command is still a usage error.
+    let out = sybil().arg("--nope").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn openapi_into_a_closed_pipe_ends_quietly() {
+    let mut child = sybil()
+        .arg("openapi")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, as `| head -1` would, then close the pipe.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("openapi"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "{stderr}");
+    assert!(out.status.success(), "exit status {:?}", out.status);
+}
+
+#[test]
+fn a_startup_error_is_printed_once_and_names_the_unreachable_postgres() {
+    // Port 1 refuses connections; the password must never be printed.
+    let out = sybil()
+        .env("DATABASE_URL", "postgres://sybil:hunter2@127.0.0.1:1/sybil")
+        .env("PORT", "0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("hunter2"), "{all}");
+    let mentions: Vec<&str> = all
+        .lines()
+        .filter(|l| l.contains("cannot reach PostgreSQL at 127.0.0.1:1"))
+        .collect();
+    assert_eq!(mentions.len(), 1, "{all}");
+}
+
+#[test]
+fn serving_raises_the_open_files_soft_limit_to_the_hard_limit() {
+    let db = temp_db_path();
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    // Started with a low soft limit, as some service managers do.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -Sn 256 && exec {}",
+            env!("CARGO_BIN_EXE_sybil")
+        ))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(std::env::temp_dir())
+        .env("DATABASE_URL", &url)
+        .env("PORT", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "exited before listening"
+        );
+        if line.contains("sybil listening") {
+            break;
+        }
+    }
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&db);
+    let open_files: Vec<&str> = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    // "Max open files <soft> <hard> files"
+    assert_eq!(open_files[3], open_files[4], "{limits}");
+    assert_ne!(open_files[3], "256", "{limits}");
+}

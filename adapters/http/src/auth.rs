@@ -10,10 +10,21 @@ use crate::error::{ApiError, ErrorBody};
 /// Paths that answer without a token even in token mode.
 const OPEN_V1_PATHS: &[&str] = &["/v1/auth/session"];
 
+/// Marks a request whose bearer token matched `ADMIN_TOKEN`: only such a
+/// token may key a rate-limit bucket of its own (a made-up one would get a
+/// fresh bucket per request).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VerifiedToken;
+
 /// True when the request may proceed: open mode, or the right bearer token.
 pub fn is_authenticated(req: &Request, auth: &AuthConfig) -> bool {
+    auth.admin_token.is_none() || presents_admin_token(req, auth)
+}
+
+/// True when `ADMIN_TOKEN` is set and the request's bearer token is it.
+fn presents_admin_token(req: &Request, auth: &AuthConfig) -> bool {
     let Some(expected) = &auth.admin_token else {
-        return true;
+        return false;
     };
     let presented = req
         .headers()
@@ -39,9 +50,12 @@ pub(crate) fn needs_token(path: &str) -> bool {
 
 pub async fn require_token<E: Endpoint>(
     next: E,
-    req: Request,
+    mut req: Request,
     auth: AuthConfig,
 ) -> Result<Response> {
+    if presents_admin_token(&req, &auth) {
+        req.extensions_mut().insert(VerifiedToken);
+    }
     if needs_token(req.uri().path()) && !is_authenticated(&req, &auth) {
         return Ok(
             ApiError::Unauthorized(poem_openapi::payload::Json(ErrorBody {

@@ -30,7 +30,7 @@ use sybil_ports::inbound::{
 };
 
 pub use body::MAX_BODY_BYTES;
-pub use server::serve;
+pub use server::{ConnectionLimits, serve};
 
 /// The use cases the HTTP layer drives.
 #[derive(Clone)]

@@ -1,5 +1,5 @@
 //! `RATE_LIMIT_PER_MINUTE`: one token bucket per client (its bearer token
-//! when it sends one, else its IP address), shared by the model and search
+//! when that token was verified against `ADMIN_TOKEN`, else its IP address), shared by the model and search
 //! routes; over it, 429 with `Retry-After`. Also the wrapper that documents
 //! the 429 on exactly those routes.
 
@@ -20,6 +20,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaResponses, Registry};
 
 use crate::allow::RouteTable;
+use crate::auth::VerifiedToken;
 use crate::error::{ApiError, ErrorBody};
 use crate::middleware::json_message;
 
@@ -73,10 +74,13 @@ impl RateLimits {
     }
 }
 
+/// An unverified token never keys a bucket: anyone could make one up per
+/// request and never be limited.
 fn client_key(req: &Request) -> ClientKey {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
+    let verified = req.extensions().get::<VerifiedToken>().is_some();
+    let token = verified
+        .then(|| req.headers().get(header::AUTHORIZATION))
+        .flatten()
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     if let Some(token) = token {

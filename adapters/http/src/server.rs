@@ -1,5 +1,6 @@
 //! The accept loop: each connection served by hyper (HTTP/1.1, or HTTP/2 with
-//! prior knowledge) into the poem application, with graceful shutdown.
+//! prior knowledge) into the poem application, with graceful shutdown, a cap
+//! on open connections, and header-read and idle timeouts (see `activity`).
 //!
 //! Why not `poem::Server`: when a client leaves while its response body is
 //! idle (an event stream waiting on a slow model or a long tool), poem 3.1
@@ -7,6 +8,8 @@
 //! so the body (and the upstream call it drives) lives on until a ping fails
 //! to write, about 30 s later. Here the connection's end drops the body at
 //! once, which is what aborts the upstream call.
+
+mod activity;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -25,9 +28,18 @@ use poem::http::uri::Scheme;
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Endpoint, Response};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+pub use self::activity::ConnectionLimits;
+use self::activity::{Activity, TrackedBody, WatchedIo};
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops
 /// accepting and gives open connections up to `drain` to finish.
+///
+/// At `limits.max_connections` open connections, no more are accepted until
+/// one closes: new ones wait in the kernel's listen queue, holding no file
+/// descriptor of ours. Slow or idle connections cannot hold the cap for long:
+/// the header-read and idle timeouts close them.
 ///
 /// # Errors
 /// When the listener's address cannot be read.
@@ -36,18 +48,33 @@ pub async fn serve(
     app: BoxEndpoint<'static, Response>,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
+    limits: ConnectionLimits,
 ) -> io::Result<()> {
     let app = Arc::new(app);
     let local = LocalAddr(Addr::SocketAddr(listener.local_addr()?));
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(
+        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
     tokio::pin!(shutdown);
     loop {
+        if slots.available_permits() == 0 {
+            tracing::warn!(
+                max_connections = limits.max_connections,
+                "connection cap reached; new connections wait until one closes"
+            );
+        }
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, remote)) => {
                     // Small SSE frames go out at once, not after Nagle's wait.
                     let _ = stream.set_nodelay(true);
-                    serve_connection(&graceful, stream, app.clone(), local.clone(), remote);
+                    let conn = Conn { stream, remote, slot, limits };
+                    serve_connection(&graceful, conn, app.clone(), local.clone());
                 }
                 // Out of file descriptors, say: try again shortly.
                 Err(e) => {
@@ -68,35 +95,65 @@ pub async fn serve(
     Ok(())
 }
 
+/// An accepted connection and the slot it holds under the cap.
+struct Conn {
+    stream: TcpStream,
+    remote: SocketAddr,
+    slot: OwnedSemaphorePermit,
+    limits: ConnectionLimits,
+}
+
 fn serve_connection(
     graceful: &GracefulShutdown,
-    stream: TcpStream,
+    conn: Conn,
     app: Arc<BoxEndpoint<'static, Response>>,
     local: LocalAddr,
-    remote: SocketAddr,
 ) {
+    let Conn {
+        stream,
+        remote,
+        slot,
+        limits,
+    } = conn;
     let remote = RemoteAddr(Addr::SocketAddr(remote));
+    let activity = Activity::new();
+    let tracked = activity.clone();
     let service = service_fn(move |req: hyper::Request<Incoming>| {
         let (app, local, remote) = (app.clone(), local.clone(), remote.clone());
+        let in_flight = tracked.begin();
         async move {
             let req = poem::Request::from((req, local, remote, Scheme::HTTP));
             let resp: hyper::Response<_> = app.get_response(req).await.into();
-            Ok::<_, Infallible>(resp)
+            Ok::<_, Infallible>(resp.map(|inner| TrackedBody {
+                inner,
+                _in_flight: in_flight,
+            }))
         }
     });
     let watcher = graceful.watcher();
     tokio::spawn(async move {
-        // Errors here are clients that went away; nothing to report.
-        let ended = if opens_with_h2_preface(&stream).await {
-            let conn = http2::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service);
-            watcher.watch(conn).await
-        } else {
-            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            watcher.watch(conn).await
+        let _slot = slot;
+        let served = async {
+            if opens_with_h2_preface(&stream).await {
+                activity.set_http2();
+                let io = TokioIo::new(WatchedIo::new(stream, activity.clone()));
+                let conn = http2::Builder::new(TokioExecutor::new()).serve_connection(io, service);
+                watcher.watch(conn).await
+            } else {
+                let io = TokioIo::new(WatchedIo::new(stream, activity.clone()));
+                let conn = http1::Builder::new().serve_connection(io, service);
+                watcher.watch(conn).await
+            }
         };
-        if let Err(e) = ended {
-            tracing::debug!(error = %e, "connection ended with an error");
+        tokio::select! {
+            // Errors here are clients that went away; nothing to report.
+            ended = served => if let Err(e) = ended {
+                tracing::debug!(error = %e, "connection ended with an error");
+            },
+            // Dropping the connection closes it: nothing is in flight on it.
+            () = activity.expired(limits) => {
+                tracing::debug!("closed a connection past its header-read or idle timeout");
+            }
         }
     });
 }

@@ -187,7 +187,15 @@ impl SeaOrmStorage {
         }
         let db = Database::connect(target.options(url, false))
             .await
-            .map_err(|e| redactor.map(e))?;
+            .map_err(|e| match (&target, redactor.map(e)) {
+                (Target::Postgres, StorageError::Unavailable(why)) => {
+                    StorageError::Unavailable(format!(
+                        "cannot reach PostgreSQL at {}: {why}",
+                        postgres_address(url)
+                    ))
+                }
+                (_, err) => err,
+            })?;
         let migrations = target.migration_options(url);
         Ok(SeaOrmStorage::new(db, redactor, migrations))
     }
@@ -257,6 +265,18 @@ impl SeaOrmStorage {
             .execute_raw(Statement::from_string(backend, "SELECT 1"))
             .await
             .map(|_| ())
+    }
+}
+
+/// `host:port` of a PostgreSQL URL (already parsed by `Target::parse`), for
+/// saying which server could not be reached; never the user or password.
+fn postgres_address(url: &str) -> String {
+    match PgConnectOptions::from_str(url) {
+        Ok(options) if options.get_host().contains(':') => {
+            format!("[{}]:{}", options.get_host(), options.get_port())
+        }
+        Ok(options) => format!("{}:{}", options.get_host(), options.get_port()),
+        Err(_) => "the configured address".into(),
     }
 }
 

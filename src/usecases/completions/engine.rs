@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;
 use serde_json::{Value, json};
+use sybil_domain::nul::{replace_nul, replace_nul_in_json_text};
 use sybil_domain::tool_loop::{Step, limit_message, next_step, tool_message_metadata};
 use sybil_domain::{CallStatus, LlmCall, Message, Provider, Role, Usage};
 use sybil_ports::inbound::{CompletionError, CompletionEvent, CompletionOutcome, ToolCallEvent};
@@ -30,6 +31,18 @@ pub struct Prepared {
     pub request: LlmRequest,
 }
 
+/// A model's answer with each U+0000 of its text and tool calls replaced
+/// (see `sybil_domain::nul`): where model output enters the core.
+pub(crate) fn without_nul(mut response: LlmResponse) -> LlmResponse {
+    response.text = replace_nul(response.text);
+    for call in &mut response.tool_calls {
+        call.id = replace_nul(std::mem::take(&mut call.id));
+        call.name = replace_nul(std::mem::take(&mut call.name));
+        call.arguments = replace_nul_in_json_text(std::mem::take(&mut call.arguments));
+    }
+    response
+}
+
 /// What the model calls of a completion came to, for its end.
 struct Spent {
     started: Instant,
@@ -47,6 +60,19 @@ enum Stop {
     Failed(LlmError),
     /// The streaming client went away.
     Disconnected,
+}
+
+impl Stop {
+    /// An upstream's error message is upstream text too.
+    fn without_nul(self) -> Stop {
+        match self {
+            Stop::Failed(e) => Stop::Failed(LlmError {
+                message: replace_nul(e.message),
+                ..e
+            }),
+            other => other,
+        }
+    }
 }
 
 pub struct Engine {
@@ -109,7 +135,7 @@ impl Engine {
                     .map_err(Stop::Failed),
             };
             waited += call_started.elapsed();
-            let response = match call {
+            let response = match call.map(without_nul).map_err(Stop::without_nul) {
                 Ok(r) => r,
                 Err(stop) => break Err(stop),
             };
@@ -270,6 +296,7 @@ impl Engine {
             };
             match item {
                 Some(Ok(LlmStreamEvent::TextDelta(text))) => {
+                    let text = replace_nul(text);
                     partial.push_str(&text);
                     emit(sink, CompletionEvent::Delta { text }).await?;
                 }

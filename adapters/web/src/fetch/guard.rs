@@ -9,7 +9,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use url::{Host, Url};
 
-/// Why an address is internal (never reachable from `fetch_url` by default).
+/// Why an address is internal (never reachable from `fetch_url` by default):
+/// every range the IANA IPv4 and IPv6 special-purpose address registries do
+/// not list as globally reachable, and all of IPv6 outside `2000::/3`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AddressKind {
     /// `0.0.0.0`, `::`: connecting to it reaches the local host.
@@ -28,7 +30,22 @@ pub enum AddressKind {
     Multicast,
     /// `255.255.255.255`.
     Broadcast,
-    /// `240/4`, `192.0.0/24` (IETF protocol assignments), `198.18/15` (benchmarking).
+    /// `192.0.2/24`, `198.51.100/24`, `203.0.113/24`, `2001:db8::/32`,
+    /// `3fff::/20`: examples only, yet a host may be given one of them.
+    Documentation,
+    /// `198.18/15`, `2001:2::/48`.
+    Benchmarking,
+    /// `192.0.0/24`, `2001::/23` (IETF protocol assignments: ORCHID,
+    /// AMT, AS112 and the like; Teredo and benchmarking have kinds of their own).
+    ProtocolAssignment,
+    /// `2001::/32`: a tunnel whose far end is not known from the address.
+    Teredo,
+    /// `64:ff9b:1::/48`: NAT64 prefixes of a local network.
+    LocalTranslation,
+    /// `100::/64`: traffic to it is dropped by design.
+    DiscardOnly,
+    /// `240/4`, `192.88.99/24` (the retired 6to4 relay anycast), and IPv6
+    /// outside `2000::/3`, the only block allocated for global unicast.
     Reserved,
     /// `fc00::/7`.
     UniqueLocal,
@@ -47,6 +64,12 @@ impl fmt::Display for AddressKind {
             AddressKind::SharedNat => "a carrier-grade NAT address",
             AddressKind::Multicast => "a multicast address",
             AddressKind::Broadcast => "a broadcast address",
+            AddressKind::Documentation => "a documentation address",
+            AddressKind::Benchmarking => "a benchmarking address",
+            AddressKind::ProtocolAssignment => "an IETF protocol assignment address",
+            AddressKind::Teredo => "a Teredo tunnel address",
+            AddressKind::LocalTranslation => "a local-use NAT64 address",
+            AddressKind::DiscardOnly => "a discard-only address",
             AddressKind::Reserved => "a reserved address",
             AddressKind::UniqueLocal => "a unique-local address",
             AddressKind::SiteLocal => "a site-local address",
@@ -60,8 +83,9 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
 }
 
 /// The internal range `ip` belongs to, `None` for a public address. IPv6
-/// forms that embed an IPv4 address (mapped `::ffff:a.b.c.d`, compatible
-/// `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`) are judged by that address.
+/// forms that embed an IPv4 address (mapped `::ffff:a.b.c.d`, translated
+/// `::ffff:0:a.b.c.d`, compatible `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`,
+/// 6to4 `2002:AABB:CCDD::/48`) are judged by that address.
 pub fn classify(ip: IpAddr) -> Option<AddressKind> {
     match ip {
         IpAddr::V4(v4) => classify_v4(v4),
@@ -76,7 +100,8 @@ fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
 
 fn classify_v4(ip: Ipv4Addr) -> Option<AddressKind> {
     use AddressKind::*;
-    let ranges: [([u8; 4], u32, AddressKind); 14] = [
+    // The first match wins: narrower ranges before the ones holding them.
+    let ranges: [([u8; 4], u32, AddressKind); 17] = [
         ([0, 0, 0, 0], 32, Unspecified),
         ([255, 255, 255, 255], 32, Broadcast),
         ([0, 0, 0, 0], 8, ThisNetwork),
@@ -88,8 +113,11 @@ fn classify_v4(ip: Ipv4Addr) -> Option<AddressKind> {
         ([100, 64, 0, 0], 10, SharedNat),
         ([224, 0, 0, 0], 4, Multicast),
         ([240, 0, 0, 0], 4, Reserved),
-        ([192, 0, 0, 0], 24, Reserved),
-        ([198, 18, 0, 0], 15, Reserved),
+        ([192, 0, 0, 0], 24, ProtocolAssignment),
+        ([192, 0, 2, 0], 24, Documentation),
+        ([198, 51, 100, 0], 24, Documentation),
+        ([203, 0, 113, 0], 24, Documentation),
+        ([198, 18, 0, 0], 15, Benchmarking),
         // 192.88.99/24 was the 6to4 relay anycast; deprecated, never a web server.
         ([192, 88, 99, 0], 24, Reserved),
     ];
@@ -97,6 +125,11 @@ fn classify_v4(ip: Ipv4Addr) -> Option<AddressKind> {
         .iter()
         .find(|(net, prefix, _)| in_v4(ip, *net, *prefix))
         .map(|(_, _, kind)| *kind)
+}
+
+fn in_v6(ip: Ipv6Addr, net: Ipv6Addr, prefix: u32) -> bool {
+    let mask = u128::MAX.checked_shl(128 - prefix).unwrap_or(0);
+    u128::from(ip) & mask == u128::from(net) & mask
 }
 
 fn classify_v6(ip: Ipv6Addr) -> Option<AddressKind> {
@@ -110,24 +143,41 @@ fn classify_v6(ip: Ipv6Addr) -> Option<AddressKind> {
     if let Some(v4) = embedded_v4(ip) {
         return classify_v4(v4);
     }
-    let first = ip.segments()[0];
-    match first {
-        f if f & 0xffc0 == 0xfe80 => Some(LinkLocal),
-        f if f & 0xffc0 == 0xfec0 => Some(SiteLocal),
-        f if f & 0xfe00 == 0xfc00 => Some(UniqueLocal),
-        f if f & 0xff00 == 0xff00 => Some(Multicast),
-        _ => None,
-    }
+    let v6 = |a: u16, b: u16, c: u16| Ipv6Addr::new(a, b, c, 0, 0, 0, 0, 0);
+    // The first match wins: narrower ranges before the ones holding them.
+    let ranges: [(Ipv6Addr, u32, AddressKind); 11] = [
+        (v6(0x64, 0xff9b, 1), 48, LocalTranslation),
+        (v6(0x100, 0, 0), 64, DiscardOnly),
+        (v6(0x2001, 0, 0), 32, Teredo),
+        (v6(0x2001, 2, 0), 48, Benchmarking),
+        (v6(0x2001, 0, 0), 23, ProtocolAssignment),
+        (v6(0x2001, 0xdb8, 0), 32, Documentation),
+        (v6(0x3fff, 0, 0), 20, Documentation),
+        (v6(0xfe80, 0, 0), 10, LinkLocal),
+        (v6(0xfec0, 0, 0), 10, SiteLocal),
+        (v6(0xfc00, 0, 0), 7, UniqueLocal),
+        (v6(0xff00, 0, 0), 8, Multicast),
+    ];
+    let special = ranges
+        .iter()
+        .find(|(net, prefix, _)| in_v6(ip, *net, *prefix))
+        .map(|(_, _, kind)| *kind);
+    special.or_else(|| (!in_v6(ip, v6(0x2000, 0, 0), 3)).then_some(Reserved))
 }
 
-/// The IPv4 address inside a mapped (`::ffff:0:0/96`), compatible
-/// (`::/96`, deprecated but still parsed by every stack) or NAT64
-/// (`64:ff9b::/96`) IPv6 address.
+/// The IPv4 address inside a mapped (`::ffff:0:0/96`), translated
+/// (`::ffff:0:0:0/96`), compatible (`::/96`, deprecated but still parsed by
+/// every stack), NAT64 (`64:ff9b::/96`) or 6to4 (`2002::/16`, the address
+/// in the next 32 bits) IPv6 address.
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = ip.segments();
-    let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-    match s[..6] {
-        [0, 0, 0, 0, 0, 0xffff] | [0, 0, 0, 0, 0, 0] | [0x64, 0xff9b, 0, 0, 0, 0] => Some(low),
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, hi, lo]
+        | [0, 0, 0, 0, 0xffff, 0, hi, lo]
+        | [0, 0, 0, 0, 0, 0, hi, lo]
+        | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo]
+        | [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
         _ => None,
     }
 }

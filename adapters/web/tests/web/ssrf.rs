@@ -52,6 +52,17 @@ async fn every_spelling_of_an_internal_address_is_refused_by_default() {
         "http://[fd00::1]/".to_string(),
         "http://224.0.0.1/".to_string(),
         "http://255.255.255.255/".to_string(),
+        // The host's own address may be one meant for documentation.
+        "http://192.0.2.10/".to_string(),
+        "http://198.51.100.1/".to_string(),
+        "http://203.0.113.1/".to_string(),
+        "http://198.18.0.1/".to_string(),
+        "http://240.0.0.1/".to_string(),
+        "http://[2001:db8::1]/".to_string(),
+        "http://[::ffff:192.0.2.10]/".to_string(),
+        "http://[64:ff9b::192.0.2.10]/".to_string(),
+        "http://[2002:c000:20a::1]/".to_string(),
+        "http://[2001::1]/".to_string(),
     ]);
     let f = guarded_fetcher(&[]);
     for url in &urls {

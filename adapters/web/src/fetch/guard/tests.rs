@@ -34,17 +34,35 @@ fn ipv4_internal_ranges_with_their_edges() {
         ("172.16.0.0", Some(Private)),
         ("172.31.255.255", Some(Private)),
         ("172.32.0.0", None),
-        ("192.0.0.170", Some(Reserved)),
-        ("192.0.2.1", None),
+        ("191.255.255.255", None),
+        ("192.0.0.0", Some(ProtocolAssignment)),
+        ("192.0.0.170", Some(ProtocolAssignment)),
+        ("192.0.0.255", Some(ProtocolAssignment)),
+        ("192.0.1.255", None),
+        ("192.0.2.0", Some(Documentation)),
+        // The host's own address, when it is given one in a documentation range.
+        ("192.0.2.10", Some(Documentation)),
+        ("192.0.2.255", Some(Documentation)),
+        ("192.0.3.0", None),
+        ("192.88.98.255", None),
         ("192.88.99.1", Some(Reserved)),
+        ("192.88.100.0", None),
         ("192.167.255.255", None),
         ("192.168.0.1", Some(Private)),
         ("192.168.255.255", Some(Private)),
         ("192.169.0.0", None),
         ("198.17.255.255", None),
-        ("198.18.0.1", Some(Reserved)),
-        ("198.19.255.255", Some(Reserved)),
+        ("198.18.0.1", Some(Benchmarking)),
+        ("198.19.255.255", Some(Benchmarking)),
         ("198.20.0.0", None),
+        ("198.51.99.255", None),
+        ("198.51.100.0", Some(Documentation)),
+        ("198.51.100.255", Some(Documentation)),
+        ("198.51.101.0", None),
+        ("203.0.112.255", None),
+        ("203.0.113.0", Some(Documentation)),
+        ("203.0.113.255", Some(Documentation)),
+        ("203.0.114.0", None),
         ("223.255.255.255", None),
         ("224.0.0.1", Some(Multicast)),
         ("239.255.255.255", Some(Multicast)),
@@ -69,10 +87,47 @@ fn ipv6_internal_ranges() {
         ("fec0::1", Some(SiteLocal)),
         ("fc00::1", Some(UniqueLocal)),
         ("fd12:3456::1", Some(UniqueLocal)),
-        ("fe00::1", None),
+        ("fe00::1", Some(Reserved)),
         ("ff02::1", Some(Multicast)),
         ("ff05::2", Some(Multicast)),
-        ("2001:db8::1", None),
+        ("ff0e::1", Some(Multicast)),
+        ("2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", None),
+        ("2001:db8::1", Some(Documentation)),
+        (
+            "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+            Some(Documentation),
+        ),
+        ("2001:db9::", None),
+        ("3ffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff", None),
+        ("3fff::", Some(Documentation)),
+        (
+            "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff",
+            Some(Documentation),
+        ),
+        ("3fff:1000::", None),
+        ("2001:2::1", Some(Benchmarking)),
+        ("2001:2:0:ffff::1", Some(Benchmarking)),
+        ("2001::1", Some(Teredo)),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", Some(Teredo)),
+        ("2001:1::1", Some(ProtocolAssignment)),
+        ("2001:3::1", Some(ProtocolAssignment)),
+        ("2001:10::1", Some(ProtocolAssignment)),
+        ("2001:20::1", Some(ProtocolAssignment)),
+        (
+            "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff",
+            Some(ProtocolAssignment),
+        ),
+        ("2001:200::1", None),
+        ("100::1", Some(DiscardOnly)),
+        ("100::ffff:ffff:ffff:ffff", Some(DiscardOnly)),
+        ("100:0:0:1::", Some(Reserved)),
+        ("64:ff9b:1::1", Some(LocalTranslation)),
+        ("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", Some(LocalTranslation)),
+        ("5f00::1", Some(Reserved)),
+        ("1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Some(Reserved)),
+        ("4000::1", Some(Reserved)),
+        ("2000::", None),
+        ("3fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", None),
         ("2606:4700:4700::1111", None),
         ("2a00:1450:4001:80b::200e", None),
     ];
@@ -98,6 +153,25 @@ fn ipv6_forms_embedding_ipv4_are_judged_by_the_ipv4() {
         ("::8.8.8.8", None),
         ("64:ff9b::127.0.0.1", Some(Loopback)),
         ("64:ff9b::8.8.8.8", None),
+        ("::ffff:192.0.2.10", Some(Documentation)),
+        ("::ffff:198.51.100.1", Some(Documentation)),
+        ("::ffff:203.0.113.1", Some(Documentation)),
+        ("::ffff:198.18.0.1", Some(Benchmarking)),
+        ("::ffff:224.0.0.1", Some(Multicast)),
+        ("::ffff:240.0.0.1", Some(Reserved)),
+        ("::ffff:192.0.0.1", Some(ProtocolAssignment)),
+        ("::ffff:0:127.0.0.1", Some(Loopback)),
+        ("::ffff:0:8.8.8.8", None),
+        ("64:ff9b::192.0.2.1", Some(Documentation)),
+        ("64:ff9b::100.64.0.1", Some(SharedNat)),
+        ("64:ff9b::198.18.0.1", Some(Benchmarking)),
+        ("64:ff9b::224.0.0.1", Some(Multicast)),
+        ("64:ff9b::10.0.0.1", Some(Private)),
+        ("2002:7f00:1::", Some(Loopback)),
+        ("2002:c000:0201::1", Some(Documentation)),
+        ("2002:a9fe:a9fe::", Some(LinkLocal)),
+        ("2002:0a00:0001:1234::1", Some(Private)),
+        ("2002:0808:0808::1", None),
     ];
     for (ip, want) in cases {
         assert_eq!(kind(ip), want, "{ip}");
@@ -145,6 +219,19 @@ fn every_spelling_of_an_internal_host_is_refused() {
         "http://100.64.0.1/",
         "http://255.255.255.255/",
         "http://224.0.0.1/",
+        "http://192.0.2.10/",
+        "http://198.51.100.7:8080/",
+        "http://203.0.113.1/",
+        "http://198.18.0.1/",
+        "http://240.0.0.1/",
+        "http://[2001:db8::1]/",
+        "http://[3fff::1]/",
+        "http://[64:ff9b::c000:20a]/",
+        "http://[::ffff:c000:20a]/",
+        "http://[2002:c000:20a::]/",
+        "http://[2001::1]/",
+        "http://[100::1]/",
+        "http://[ff02::1]/",
         "https://user:pw@127.0.0.1:8443/x?y",
     ] {
         let err = guard.check_url(&url(s)).expect_err(s);
@@ -270,5 +357,28 @@ fn refusals_read_well() {
     assert_eq!(
         Refusal::Scheme("ftp".into()).to_string(),
         "the scheme \"ftp\" is not allowed: only http and https URLs can be fetched"
+    );
+}
+
+#[test]
+fn a_name_resolving_to_the_host_s_documentation_address_is_refused() {
+    let guard = Guard::default();
+    let err = guard
+        .filter_resolved("myself.example", addrs(&["192.0.2.10", "2001:db8::10"]))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Refusal::Resolved {
+            host: "myself.example".into(),
+            found: vec![
+                ("192.0.2.10".parse().unwrap(), Documentation),
+                ("2001:db8::10".parse().unwrap(), Documentation)
+            ],
+        }
+    );
+    assert!(
+        err.to_string()
+            .contains("192.0.2.10: a documentation address"),
+        "{err}"
     );
 }

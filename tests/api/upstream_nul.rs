@@ -1,0 +1,129 @@
+//! U+0000 from upstreams (a model's answer, whole or streamed, its tool-call
+//! arguments, a fetched page) is stored and sent as U+FFFD, on SQLite and
+//! on PostgreSQL (which cannot store U+0000 at all).
+
+use futures::FutureExt;
+use serde_json::{Value, json};
+use sybil_testkit::{FakePages, Reply};
+
+use crate::helpers::{Fakes, TestApp, postgres_database, spawn_app_on, temp_db_path};
+
+const REPLACED: char = '\u{FFFD}';
+
+async fn app_on(db_url: &str, fakes: &Fakes) -> TestApp {
+    let mut env = fakes.env();
+    env.push(("FETCH_ALLOW_PRIVATE_NETWORKS".into(), "true".into()));
+    spawn_app_on(db_url, &env).await
+}
+
+async fn new_chat(app: &TestApp) -> String {
+    let (_, body) = app.post_json("/v1/chats", &json!({})).await;
+    body["chat"]["id"].as_str().unwrap().to_string()
+}
+
+async fn messages(app: &TestApp, chat: &str) -> Vec<Value> {
+    let (status, detail) = app.get_json(&format!("/v1/chats/{chat}")).await;
+    assert_eq!(status, 200, "{detail}");
+    detail["chat"]["messages"].as_array().unwrap().clone()
+}
+
+fn ask(chat: &str, content: &str) -> Value {
+    json!({ "chatId": chat, "provider": "openai", "model": "gpt-4.1-mini",
+            "messages": [{ "role": "user", "content": content }] })
+}
+
+/// Every scenario, on the app's backend.
+async fn upstream_nuls_are_replaced(app: &TestApp, fakes: &Fakes) {
+    // A whole answer.
+    let chat = new_chat(app).await;
+    fakes.openai.push(Reply::text("whole\0answer"));
+    let (status, body) = app
+        .post_json("/v1/chat-completions", &ask(&chat, "hi"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["message"]["content"], format!("whole{REPLACED}answer"));
+    let stored = messages(app, &chat).await;
+    assert_eq!(stored[1]["content"], format!("whole{REPLACED}answer"));
+
+    // A streamed answer: its deltas, its done event and the stored message.
+    let chat = new_chat(app).await;
+    fakes.openai.push(Reply::text("streamed\0answer"));
+    let resp = app.open_stream(&ask(&chat, "hi")).await;
+    assert_eq!(resp.status(), 200);
+    let events = resp.text().await.unwrap();
+    assert!(!events.contains("\\u0000"), "{events}");
+    let mut deltas = String::new();
+    for data in events.lines().filter_map(|l| l.strip_prefix("data:")) {
+        let data: Value = serde_json::from_str(data.trim()).unwrap();
+        if let Some(text) = data["text"].as_str() {
+            deltas.push_str(text);
+        }
+    }
+    assert_eq!(deltas, format!("streamed{REPLACED}answer"), "{events}");
+    let stored = messages(app, &chat).await;
+    assert_eq!(stored[1]["content"], format!("streamed{REPLACED}answer"));
+
+    // A tool call whose arguments hold a NUL, fetching a page that holds one.
+    let pages = FakePages::start().await;
+    pages.set_page("/nul.txt", "text/plain; charset=utf-8", &b"page\0text"[..]);
+    let chat = new_chat(app).await;
+    let args = json!({ "url": pages.url("/nul.txt#a\u{0}b") }).to_string();
+    assert!(args.contains("\\u0000"), "{args}");
+    fakes
+        .openai
+        .push(Reply::tool_calls(&[("fetch_url", &args)]));
+    fakes.openai.push(Reply::text("read"));
+    let (status, body) = app
+        .post_json("/v1/chat-completions", &ask(&chat, "read it"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let stored = messages(app, &chat).await;
+    let tool = stored.iter().find(|m| m["role"] == "tool").unwrap();
+    assert_eq!(tool["metadata"]["status"], "completed", "{tool}");
+    let url = tool["metadata"]["arguments"]["url"].as_str().unwrap();
+    assert!(url.ends_with(&format!("#a{REPLACED}b")), "{url}");
+    let output = tool["content"].as_str().unwrap();
+    assert!(output.contains(&format!("page{REPLACED}text")), "{output}");
+    // The model got the same text back.
+    let round_two = fakes.openai.generation_requests()[1].body.to_string();
+    assert!(!round_two.contains("\\u0000"), "{round_two}");
+}
+
+#[tokio::test]
+async fn upstream_nuls_are_replaced_on_sqlite() {
+    let fakes = Fakes::start().await;
+    let db = temp_db_path();
+    let app = app_on(&format!("sqlite://{}?mode=rwc", db.display()), &fakes).await;
+    upstream_nuls_are_replaced(&app, &fakes).await;
+    let _ = std::fs::remove_file(&db);
+}
+
+#[tokio::test]
+async fn upstream_nuls_are_replaced_on_postgres() {
+    let Some(db_url) = postgres_database().await else {
+        return;
+    };
+    let fakes = Fakes::start().await;
+    let app = app_on(&db_url, &fakes).await;
+    let ran = std::panic::AssertUnwindSafe(upstream_nuls_are_replaced(&app, &fakes))
+        .catch_unwind()
+        .await;
+    drop(app);
+    drop_database(&db_url).await;
+    if let Err(panic) = ran {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Drops this test's database, its server's sessions included.
+async fn drop_database(db_url: &str) {
+    use sea_orm::{ConnectionTrait, Database};
+    let (base, name) = db_url.rsplit_once('/').unwrap();
+    let admin = Database::connect(format!("{base}/postgres").as_str())
+        .await
+        .expect("admin connection");
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await
+        .expect("drop database");
+}
