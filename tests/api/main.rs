@@ -6,6 +6,7 @@ mod chats;
 mod completions;
 mod devbox_stop;
 mod helpers;
+mod keepalive;
 mod openapi;
 mod overhead;
 mod process;
