@@ -74,6 +74,9 @@ pub struct Config {
     /// `RATE_LIMIT_PER_MINUTE`: each client's requests per minute on the
     /// model and search routes; `0` disables the limit.
     pub rate_limit_per_minute: u32,
+    /// `SHUTDOWN_DRAIN_MS`: after SIGTERM/SIGINT, how long requests, streams
+    /// and resumable jobs may run before what is left is stopped.
+    pub shutdown_drain: Duration,
 }
 
 /// Every problem found, one line each.
@@ -186,6 +189,7 @@ impl Config {
             "must be a non-negative integer (0 disables the limit)",
             |v| v.parse().ok(),
         );
+        let shutdown_drain = Duration::from_millis(r.positive("SHUTDOWN_DRAIN_MS", 30_000));
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -210,6 +214,7 @@ impl Config {
             devbox,
             completion_retention: Duration::from_secs(retention_hours.saturating_mul(3600)),
             rate_limit_per_minute,
+            shutdown_drain,
         })
     }
 
