@@ -245,12 +245,16 @@ impl Setup {
         (id, live, upstream)
     }
 
-    /// Waits (on paused time) until the job has its final status.
+    /// Waits (on paused time, at most a minute of it) until the job has its
+    /// final status.
     async fn ended(&self, id: Uuid) -> JobStatus {
-        while self.jobs.status(id) == JobStatus::Running {
+        for _ in 0..120 {
+            if self.jobs.status(id) != JobStatus::Running {
+                return self.jobs.status(id);
+            }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        self.jobs.status(id)
+        panic!("the job is still running");
     }
 }
 
@@ -279,6 +283,13 @@ async fn next(live: &mut BoxStream<'static, RecordedEvent>) -> RecordedEvent {
     live.next().await.expect("an event")
 }
 
+/// The rest of a follower's events, to its end (within a minute of paused time).
+async fn rest(live: BoxStream<'static, RecordedEvent>) -> Vec<RecordedEvent> {
+    tokio::time::timeout(Duration::from_secs(60), live.collect())
+        .await
+        .expect("the stream ended")
+}
+
 fn names(events: &[RecordedEvent]) -> Vec<(u64, &str)> {
     events.iter().map(|e| (e.seq, e.event.as_str())).collect()
 }
@@ -297,13 +308,13 @@ async fn a_storage_blip_is_ridden_out_and_the_replay_matches_the_live_stream() {
     t.jobs.fail_appends.store(3, Ordering::SeqCst);
     say(&upstream, "lo");
     answer(&upstream, "Hello");
-    seen.extend(live.collect::<Vec<_>>().await);
+    seen.extend(rest(live).await);
     assert_eq!(
         names(&seen),
         [(1, "meta"), (2, "delta"), (3, "delta"), (4, "done")]
     );
     assert_eq!(t.ended(id).await, JobStatus::Done);
-    let replay: Vec<_> = t.hub.follow_job(id, 0).collect().await;
+    let replay = rest(t.hub.follow_job(id, 0)).await;
     assert_eq!(replay, seen);
 }
 
@@ -315,7 +326,7 @@ async fn an_outage_ends_the_job_with_an_error_live_and_in_storage_once_it_is_bac
     let mut seen = vec![next(&mut live).await, next(&mut live).await];
     t.jobs.down.store(true, Ordering::SeqCst);
     say(&upstream, "lo");
-    seen.extend(live.collect::<Vec<_>>().await);
+    seen.extend(rest(live).await);
     // Nothing that was not stored went out, but the error that ends it.
     assert_eq!(names(&seen), [(1, "meta"), (2, "delta"), (3, "error")]);
     assert_eq!(seen[2].data, json!({ "message": jobs::STORAGE_LOST }));
@@ -324,7 +335,7 @@ async fn an_outage_ends_the_job_with_an_error_live_and_in_storage_once_it_is_bac
 
     t.jobs.down.store(false, Ordering::SeqCst);
     assert_eq!(t.ended(id).await, JobStatus::Error);
-    let replay: Vec<_> = t.hub.follow_job(id, 0).collect().await;
+    let replay = rest(t.hub.follow_job(id, 0)).await;
     assert_eq!(replay, seen);
 }
 
@@ -336,7 +347,7 @@ async fn an_event_that_cannot_be_stored_gives_way_to_a_stored_error() {
     // Every attempt at the delta fails; the error after it is stored.
     t.jobs.fail_appends.store(7, Ordering::SeqCst);
     say(&upstream, "Hel");
-    let seen: Vec<_> = live.collect().await;
+    let seen = rest(live).await;
     assert_eq!(names(&seen), [(2, "error")]);
     assert_eq!(t.ended(id).await, JobStatus::Error);
     assert_eq!(t.jobs.events(id)[1], seen[0]);
@@ -442,7 +453,7 @@ async fn a_drain_stops_the_jobs_still_running_at_its_deadline() {
     t.hub.drain(Duration::from_secs(30)).await;
     assert!(drained.elapsed() >= Duration::from_secs(30));
     assert_eq!(t.jobs.status(id), JobStatus::Stopped);
-    let seen: Vec<_> = live.collect().await;
+    let seen = rest(live).await;
     let done = seen.last().unwrap();
     assert_eq!(
         done.data["message"],
@@ -472,7 +483,7 @@ async fn a_drain_lets_a_job_that_ends_in_time_finish() {
     t.hub.drain(Duration::from_secs(30)).await;
     assert!(drained.elapsed() < Duration::from_secs(30));
     assert_eq!(t.jobs.status(id), JobStatus::Done);
-    let seen: Vec<_> = live.collect().await;
+    let seen = rest(live).await;
     let done = seen.last().unwrap();
     assert_eq!(
         done.data["message"],

@@ -63,7 +63,9 @@ impl JobHub {
             || async {
                 let after = event.seq.saturating_sub(1);
                 match self.store.events_after(id, after).await {
-                    Ok(events) => events.first().is_some_and(|e| e.seq == event.seq),
+                    // Another event in its place (another replica closed
+                    // the job) is no success.
+                    Ok(events) => events.first() == Some(event),
                     Err(_) => false,
                 }
             },
