@@ -78,6 +78,9 @@ pub struct Config {
     /// `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_IDLE_TIMEOUT_MS`,
     /// `HTTP_MAX_CONNECTIONS`.
     pub connections: ConnectionLimits,
+    /// `SHUTDOWN_DRAIN_MS`: after SIGTERM/SIGINT, how long requests, streams
+    /// and resumable jobs may run before what is left is stopped.
+    pub shutdown_drain: Duration,
 }
 
 /// Every problem found, one line each.
@@ -191,6 +194,7 @@ impl Config {
             |v| v.parse().ok(),
         );
         let connections = connection_limits(&mut r);
+        let shutdown_drain = Duration::from_millis(r.positive("SHUTDOWN_DRAIN_MS", 30_000));
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -216,6 +220,7 @@ impl Config {
             completion_retention: Duration::from_secs(retention_hours.saturating_mul(3600)),
             rate_limit_per_minute,
             connections,
+            shutdown_drain,
         })
     }
 

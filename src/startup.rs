@@ -22,12 +22,9 @@ use sybil_ssh::Ssh2Shell;
 use sybil_web::{ExaClient, ExaSettings, FetchSettings, HttpPageFetcher, SearxngClient};
 
 use crate::config::{Config, ProviderConfig, SearchEngine};
-use crate::usecases::completions::{CompletionDeps, JobHub};
+use crate::usecases::completions::{CompletionDeps, JobHub, STOP_GRACE};
 use crate::usecases::tools::{Devbox, ToolRunner};
 use crate::usecases::{ChatService, CompletionService, ModelCatalog, Providers, SearchService};
-
-/// How long in-flight requests may take to finish after a shutdown signal.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often the model lists are reloaded from the providers.
 const MODEL_REFRESH: Duration = Duration::from_secs(15 * 60);
@@ -208,6 +205,9 @@ pub struct Application {
     app: poem::endpoint::BoxEndpoint<'static>,
     calls: QueuedCallLog,
     connections: sybil_http::ConnectionLimits,
+    jobs: Arc<JobHub>,
+    /// `SHUTDOWN_DRAIN_MS`.
+    drain: Duration,
 }
 
 impl Application {
@@ -232,6 +232,8 @@ impl Application {
             app: poem::EndpointExt::boxed(app),
             calls: background.calls,
             connections: config.connections,
+            jobs: background.jobs,
+            drain: config.shutdown_drain,
         })
     }
 
@@ -249,18 +251,35 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight
-    /// requests finish and writes the queued call rows.
+    /// requests and resumable jobs finish (the jobs still running at the
+    /// drain deadline are stopped) and writes the queued call rows.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.addr, "sybil listening");
+        let (signalled, on_signal) = tokio::sync::oneshot::channel();
+        let shutdown = async move {
+            shutdown_signal().await;
+            let _ = signalled.send(());
+        };
+        let jobs = self.jobs.clone();
+        let drain = self.drain;
+        // A job runs in a task of its own, not in a request: without this
+        // the process would end it mid-way, leaving it `running`.
+        let jobs_drained = async move {
+            if on_signal.await.is_ok() {
+                jobs.drain(drain).await;
+            }
+        };
+        // Connections get the grace too: a job stopped at the deadline still
+        // sends its `done` to its followers.
         let served = sybil_http::serve(
             self.listener,
             self.app,
-            shutdown_signal(),
-            DRAIN_TIMEOUT,
+            shutdown,
+            drain + STOP_GRACE,
             self.connections,
-        )
-        .await
-        .context("serving");
+        );
+        let (served, ()) = tokio::join!(served, jobs_drained);
+        let served = served.context("serving");
         self.calls.flush().await;
         served
     }

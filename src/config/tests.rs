@@ -208,3 +208,15 @@ fn connection_limits_have_their_defaults_and_are_checked() {
         ]
     );
 }
+
+#[test]
+fn the_shutdown_drain_defaults_to_30_s_and_must_be_positive() {
+    assert_eq!(load(&[]).unwrap().shutdown_drain, Duration::from_secs(30));
+    let short = load(&[("SHUTDOWN_DRAIN_MS", "2500")]).unwrap();
+    assert_eq!(short.shutdown_drain, Duration::from_millis(2500));
+    let errors = load(&[("SHUTDOWN_DRAIN_MS", "0")]).unwrap_err();
+    assert!(
+        errors.0[0].starts_with("SHUTDOWN_DRAIN_MS: must be a positive integer"),
+        "{errors}"
+    );
+}

@@ -4,7 +4,7 @@
 mod engine;
 mod jobs;
 
-pub use jobs::JobHub;
+pub use jobs::{JobHub, STOP_GRACE};
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -308,7 +308,10 @@ impl ResumableCompletions for CompletionService {
 
     async fn stop(&self, id: &str) -> Result<bool, JobError> {
         let id = Uuid::parse_str(id).map_err(|_| JobError::NotFound)?;
-        self.jobs.stop(id).await?.ok_or(JobError::NotFound)
+        self.jobs
+            .stop(&self.engine, id)
+            .await?
+            .ok_or(JobError::NotFound)
     }
 }
 
@@ -325,3 +328,6 @@ mod tests;
 
 #[cfg(test)]
 mod loop_tests;
+
+#[cfg(test)]
+mod job_tests;

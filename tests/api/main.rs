@@ -8,6 +8,7 @@ mod devbox_stop;
 mod frozen_database;
 mod helpers;
 mod history_races;
+mod keepalive;
 mod openapi;
 mod overhead;
 mod pg_database;

@@ -226,3 +226,144 @@ fn serving_raises_the_open_files_soft_limit_to_the_hard_limit() {
     assert_eq!(open_files[3], open_files[4], "{limits}");
     assert_ne!(open_files[3], "256", "{limits}");
 }
+
+/// `sybil` serving `db_url` with `vars`, its logs as JSON on stdout.
+fn serve_with(db_url: &str, vars: &[(String, String)]) -> Command {
+    let mut cmd = sybil();
+    cmd.env("DATABASE_URL", db_url)
+        .env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Reads the server's logs until it listens; its base URL. The rest of the
+/// logs is read on, so the pipe never fills.
+fn base_url_when_listening(stdout: std::process::ChildStdout) -> String {
+    let mut stdout = BufReader::new(stdout);
+    loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "exited before listening"
+        );
+        let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if json["message"] == "sybil listening" {
+            let addr = json["addr"].as_str().expect("addr").to_string();
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+            return format!("http://{addr}");
+        }
+    }
+}
+
+/// One value per row of a query on the server's database.
+async fn column(db_url: &str, sql: &str) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(db_url).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap();
+    let values = rows
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    let _ = db.close().await;
+    values
+}
+
+#[tokio::test]
+async fn sigterm_lets_jobs_finish_in_the_drain_and_stops_the_rest_at_its_deadline() {
+    use crate::helpers::Fakes;
+    use crate::sse::{parse_frames, read_until, text_of};
+    use serde_json::json;
+    use sybil_testkit::Reply;
+
+    let fakes = Fakes::start().await;
+    let mut vars = fakes.env();
+    vars.push(("UPSTREAM_TIMEOUT_MS".into(), "60000".into()));
+    vars.push(("SHUTDOWN_DRAIN_MS".into(), "3000".into()));
+    let db = temp_db_path();
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    let mut child = serve_with(&url, &vars).spawn().unwrap();
+    let base = base_url_when_listening(child.stdout.take().unwrap());
+    let client = reqwest::Client::new();
+    let chat: serde_json::Value = client
+        .post(format!("{base}/v1/chats"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let chat = chat["chat"]["id"].as_str().unwrap().to_string();
+    let start = |chat: Option<&str>| {
+        client
+            .post(format!("{base}/v1/chat-completions/stream"))
+            .json(
+                &json!({ "chatId": chat, "provider": "openai", "model": "gpt-4.1-mini",
+                           "resumable": true, "messages": [{ "role": "user", "content": "go" }] }),
+            )
+            .send()
+    };
+    // One held past the drain, one that ends within it.
+    fakes.openai.push(Reply::hold("never quite finished", 2));
+    let mut held = start(Some(&chat)).await.unwrap();
+    let first = parse_frames(&read_until(&mut held, |f| f.len() >= 3).await);
+    let partial = text_of(&first);
+    let words: Vec<String> = (0..20).map(|i| format!("w{i}")).collect();
+    fakes
+        .openai
+        .push(Reply::text(&words.join(" ")).with_chunk_delay(Duration::from_millis(50)));
+    let mut quick = start(None).await.unwrap();
+    read_until(&mut quick, |f| !f.is_empty()).await;
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let rest = parse_frames(&quick.text().await.unwrap());
+    let done = rest.last().unwrap();
+    assert_eq!(done.event, "done");
+    assert_eq!(
+        done.data["message"],
+        json!({ "role": "assistant", "content": words.join(" ") })
+    );
+    let rest = parse_frames(&held.text().await.unwrap());
+    let stopped = rest.last().unwrap();
+    assert_eq!(stopped.event, "done");
+    assert_eq!(
+        stopped.data["message"],
+        json!({ "role": "assistant", "content": partial, "metadata": { "stopped": true } })
+    );
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+
+    let mut jobs = column(
+        &url,
+        "SELECT status FROM completion_jobs ORDER BY created_at",
+    )
+    .await;
+    jobs.sort();
+    assert_eq!(jobs, ["done", "stopped"]);
+    let mut calls = column(&url, "SELECT status FROM llm_calls").await;
+    calls.sort();
+    assert_eq!(calls, ["ok", "stopped"]);
+    let stored = column(
+        &url,
+        "SELECT content || ' ' || metadata FROM messages WHERE role = 'assistant'",
+    )
+    .await;
+    assert_eq!(stored, [format!("{partial} {{\"stopped\":true}}")]);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}

@@ -135,14 +135,7 @@ async fn stop_aborts_the_upstream_stores_the_partial_text_and_ends_with_done() {
     let frames = parse_frames(&resp.text().await.unwrap());
     let done = frames.last().unwrap();
     assert_eq!(done.event, "done");
-    assert!(
-        done.data["message"]["content"]
-            .as_str()
-            .unwrap()
-            .ends_with("[stopped]"),
-        "{}",
-        done.data
-    );
+    assert_eq!(done.data["message"]["metadata"], json!({ "stopped": true }));
     assert!(
         fakes
             .openai
@@ -161,6 +154,10 @@ async fn stop_aborts_the_upstream_stores_the_partial_text_and_ends_with_done() {
     assert_eq!(last["metadata"], json!({ "stopped": true }));
     assert_eq!(last["id"], done.data["messageId"]);
     assert!(last["content"].as_str().unwrap().starts_with("w0 w1"));
+    assert_eq!(
+        done.data["message"]["content"], last["content"],
+        "done carries the stored text, nothing appended"
+    );
     assert_eq!(app.llm_calls().await.last().unwrap().status, "stopped");
 
     let (status, body) = app
@@ -276,4 +273,69 @@ async fn a_finished_job_replays_after_a_restart_on_sqlite() {
     let replayed = follow(&second, &id, None).await;
     assert_eq!(text_of(&replayed), "kept on disk");
     assert_eq!(replayed.last().unwrap().event, "done");
+}
+
+#[tokio::test]
+async fn a_stop_on_another_replica_or_of_an_orphaned_job_ends_it_as_stopped() {
+    let fakes = Fakes::start().await;
+    let mut env = fakes.env();
+    env.push(("UPSTREAM_TIMEOUT_MS".into(), "60000".into()));
+    let path = crate::helpers::temp_db_path();
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let replica_a = spawn_app_on(&url, &env).await;
+    let replica_b = spawn_app_on(&url, &env).await;
+    let (_, chat) = replica_a.post_json("/v1/chats", &json!({})).await;
+    let chat = chat["chat"]["id"].as_str().unwrap().to_string();
+    let last_message = || async {
+        let (_, detail) = replica_b.get_json(&format!("/v1/chats/{chat}")).await;
+        detail["chat"]["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone()
+    };
+
+    // Running on A, stopped through B: done carries the stored message.
+    fakes.openai.push(Reply::hold("one two three four", 2));
+    let (first, resp) = open_until(&replica_a, &request(Some(&chat)), 3).await;
+    let id = first[0].data["completionId"].as_str().unwrap().to_string();
+    let (status, body) = replica_b
+        .post_json(&format!("/v1/chat-completions/{id}/stop"), &json!({}))
+        .await;
+    assert_eq!((status, body), (200, json!({ "stopped": true })));
+    let frames = parse_frames(&resp.text().await.unwrap());
+    let done = frames.last().unwrap();
+    let stored = last_message().await;
+    assert_eq!(done.event, "done");
+    assert_eq!(done.data["message"]["content"], stored["content"]);
+    assert_eq!(done.data["message"]["metadata"], json!({ "stopped": true }));
+    assert_eq!(stored["metadata"], json!({ "stopped": true }));
+    assert_eq!(done.data["messageId"], stored["id"]);
+
+    // A job whose server is gone (its heartbeat stale): stopped at once.
+    fakes.openai.push(Reply::hold("five six seven eight", 2));
+    let (first, resp) = open_until(&replica_a, &request(Some(&chat)), 3).await;
+    let orphan = first[0].data["completionId"].as_str().unwrap().to_string();
+    drop(resp);
+    replica_a.kill_jobs_heartbeat_for_test(&orphan).await;
+    let (status, body) = replica_b
+        .post_json(&format!("/v1/chat-completions/{orphan}/stop"), &json!({}))
+        .await;
+    assert_eq!((status, body), (200, json!({ "stopped": true })));
+    let replay = follow(&replica_b, &orphan, None).await;
+    let done = replay.last().unwrap();
+    let stored = last_message().await;
+    assert_eq!(done.event, "done");
+    assert_eq!(done.data["message"]["content"], json!(text_of(&replay)));
+    assert_eq!(done.data["message"]["content"], stored["content"]);
+    assert_eq!(stored["metadata"], json!({ "stopped": true }));
+    let (status, body) = replica_b
+        .post_json(&format!("/v1/chat-completions/{orphan}/stop"), &json!({}))
+        .await;
+    assert_eq!((status, body), (200, json!({ "stopped": false })));
+    drop((replica_a, replica_b));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
 }

@@ -30,7 +30,12 @@ fn too_large() -> Response {
     .into_response()
 }
 
-/// Enforces the body limit for declared (`Content-Length`) and chunked bodies.
+/// Enforces the body limit for declared (`Content-Length`) and chunked
+/// bodies, and reads the whole body before the route runs. A route may
+/// answer without reading its body (`/stop`, a 401, a 404, a 429): had the
+/// body not fully arrived by then, hyper would close the kept-alive
+/// connection after that answer, without saying so, and the client's next
+/// request on it would get no answer at all.
 pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
     let declared = req
         .headers()
@@ -42,19 +47,23 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> Result<Respon
         let _ = tokio::time::timeout(DRAIN_TIME, discard(rest, DRAIN_BYTES)).await;
         return Ok(too_large());
     }
-    if declared.is_some() {
-        // hyper delivers no more than the declared length: nothing to watch.
-        return next.call(req).await.map(IntoResponse::into_response);
-    }
-    // Set when a chunked body runs past the limit, so the error becomes a 413.
+    // hyper delivers no more than a declared length; a chunked body is
+    // watched, and flags its overflow so that the error becomes a 413.
     let overflow = Arc::new(AtomicBool::new(false));
     let body = req.take_body().into_bytes_stream();
-    req.set_body(Body::from_bytes_stream(limited(body, overflow.clone())));
-    let result = next.call(req).await.map(IntoResponse::into_response);
+    let read = Body::from_bytes_stream(limited(body, overflow.clone()))
+        .into_bytes()
+        .await;
     if overflow.load(Ordering::Relaxed) {
         return Ok(too_large());
     }
-    result
+    match read {
+        Ok(bytes) => {
+            req.set_body(bytes);
+            next.call(req).await.map(IntoResponse::into_response)
+        }
+        Err(_) => Ok(ApiError::bad_request("the request body could not be read").into_response()),
+    }
 }
 
 async fn discard(mut stream: impl Stream<Item = io::Result<Bytes>> + Unpin, max: usize) {

@@ -174,21 +174,28 @@ impl CompletionEvent {
                     "round": t.round,
                 }),
             ),
-            CompletionEvent::Done(o) => (
-                "done",
-                json!({
-                    "chatId": o.chat_id.map(|id| id.to_string()),
-                    "provider": o.provider.as_str(),
-                    "model": o.model,
-                    "messageId": o.message_id.map(|id| id.to_string()),
-                    "message": { "role": "assistant", "content": o.content },
-                    "usage": {
-                        "inputTokens": o.usage.input_tokens,
-                        "outputTokens": o.usage.output_tokens,
-                        "totalTokens": o.usage.total_tokens,
-                    },
-                }),
-            ),
+            CompletionEvent::Done(o) => {
+                let mut message = json!({ "role": "assistant", "content": o.content });
+                if o.stopped {
+                    // As the stored message has it.
+                    message["metadata"] = json!({ "stopped": true });
+                }
+                (
+                    "done",
+                    json!({
+                        "chatId": o.chat_id.map(|id| id.to_string()),
+                        "provider": o.provider.as_str(),
+                        "model": o.model,
+                        "messageId": o.message_id.map(|id| id.to_string()),
+                        "message": message,
+                        "usage": {
+                            "inputTokens": o.usage.input_tokens,
+                            "outputTokens": o.usage.output_tokens,
+                            "totalTokens": o.usage.total_tokens,
+                        },
+                    }),
+                )
+            }
             CompletionEvent::Error { message } => ("error", json!({ "message": message })),
         }
     }

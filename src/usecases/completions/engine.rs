@@ -256,7 +256,7 @@ impl Engine {
             Err(Stop::Disconnected) => {
                 tracing::info!("client disconnected; keeping the partial answer");
                 let message_id = self
-                    .store_answer(prepared.chat_id, &partial, Some(json!({ "stopped": true })))
+                    .store_stopped_answer(prepared.chat_id, &partial)
                     .await?;
                 self.record(call(CallStatus::Stopped, None, Some(usage)))
                     .await;
@@ -400,6 +400,16 @@ impl Engine {
             .append_messages(chat, &[message], None, self.clock.now())
             .await?;
         Ok(kept.then_some(id))
+    }
+
+    /// Stores the partial text of a stopped completion, marked so.
+    pub(super) async fn store_stopped_answer(
+        &self,
+        chat_id: Option<Uuid>,
+        partial: &str,
+    ) -> Result<Option<Uuid>, CompletionError> {
+        self.store_answer(chat_id, partial, Some(json!({ "stopped": true })))
+            .await
     }
 
     /// Writes the `LlmCall` row. A failure is logged, not returned: the

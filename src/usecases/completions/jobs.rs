@@ -2,6 +2,13 @@
 //! stored as it is sent, then broadcast to the followers on this replica.
 //! Followers elsewhere (another replica, or after a restart) read the
 //! stored events; a job whose server died is marked failed.
+//!
+//! An event is broadcast only once it is stored, so live and replayed
+//! streams are the same. An event that cannot be stored is retried; if
+//! storage stays away the job ends with an `error` (see `persist`).
+
+mod persist;
+mod stop;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,9 +23,10 @@ use sybil_ports::outbound::metrics::{CompletionMode, record_completion_overhead}
 use sybil_ports::outbound::{
     Clock, CompletionJob, JobStatus, JobStore, RecordedEvent, StorageError,
 };
-use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc, watch};
 use uuid::Uuid;
 
+pub use self::stop::STOP_GRACE;
 use super::engine::{Engine, Prepared};
 
 /// How often a follower of a job running elsewhere looks for new events.
@@ -33,10 +41,14 @@ const STALE_AFTER: Duration = Duration::from_secs(15);
 const LIVE_BUFFER: usize = 1024;
 
 const LOST: &str = "the server running this completion stopped before it finished";
+/// The `error` that ends a job whose events could not be stored.
+pub(super) const STORAGE_LOST: &str = "storage unavailable: the completion could not be recorded";
 
 struct LiveJob {
     events: broadcast::Sender<RecordedEvent>,
     stop: Arc<Notify>,
+    /// Turns `true` (or closes) once the job has its final status.
+    ended: watch::Receiver<bool>,
 }
 
 /// The jobs of this replica and the store they are recorded in.
@@ -52,6 +64,14 @@ fn is_last(event: &RecordedEvent) -> bool {
     matches!(event.event.as_str(), "done" | "error")
 }
 
+fn error_event(seq: u64, message: &str) -> RecordedEvent {
+    RecordedEvent {
+        seq,
+        event: "error".into(),
+        data: json!({ "message": message }),
+    }
+}
+
 /// Records one job's events in order: stored first, then broadcast.
 struct Recorder {
     hub: Arc<JobHub>,
@@ -61,23 +81,34 @@ struct Recorder {
 }
 
 impl Recorder {
-    async fn record(&mut self, event: &CompletionEvent) {
+    /// Stores the event (retried) and broadcasts it. `Err` when storage
+    /// stayed away: the event was neither stored nor sent, and the job must
+    /// end with `give_up`.
+    async fn record(&mut self, event: &CompletionEvent) -> Result<(), StorageError> {
         let (name, data) = event.to_wire();
-        self.seq += 1;
         let recorded = RecordedEvent {
-            seq: self.seq,
+            seq: self.seq + 1,
             event: name.to_string(),
             data,
         };
-        if let Err(e) = self
-            .hub
-            .store
-            .append_event(self.id, &recorded, self.hub.clock.now())
-            .await
-        {
-            tracing::error!(job = %self.id, error = %e, "could not store a completion event");
-        }
+        self.hub.store_event(self.id, &recorded).await?;
+        self.seq = recorded.seq;
         let _ = self.events.send(recorded);
+        Ok(())
+    }
+
+    /// Ends a job whose event could not be stored: an `error` in the next
+    /// place, stored when storage allows, and sent live either way (the one
+    /// event a follower may get before it is stored). Storage gets it and
+    /// the final status as soon as it is back; if this process dies first,
+    /// the stale-job rule closes the job.
+    async fn give_up(self, cause: StorageError) {
+        tracing::error!(job = %self.id, error = %cause, "storage stayed away; ending the job with an error");
+        let error = error_event(self.seq + 1, STORAGE_LOST);
+        let stored = self.hub.store_event(self.id, &error).await.is_ok();
+        let _ = self.events.send(error.clone());
+        let pending = (!stored).then_some(error);
+        self.hub.settle(self.id, pending, JobStatus::Error).await;
     }
 }
 
@@ -117,11 +148,13 @@ impl JobHub {
             .await?;
         let (events, _) = broadcast::channel(LIVE_BUFFER);
         let stop = Arc::new(Notify::new());
+        let (ended_tx, ended) = watch::channel(false);
         self.live().insert(
             id,
             LiveJob {
                 events: events.clone(),
                 stop: stop.clone(),
+                ended,
             },
         );
         let mut recorder = Recorder {
@@ -130,17 +163,33 @@ impl JobHub {
             seq: 0,
             events,
         };
-        recorder
-            .record(&CompletionEvent::Meta(Box::new(StreamMeta {
-                chat_id: prepared.chat_id,
-                provider: prepared.provider_name,
-                model: prepared.model.clone(),
-                completion_id: Some(id),
-            })))
-            .await;
+        let meta = CompletionEvent::Meta(Box::new(StreamMeta {
+            chat_id: prepared.chat_id,
+            provider: prepared.provider_name,
+            model: prepared.model.clone(),
+            completion_id: Some(id),
+        }));
+        if let Err(e) = recorder.record(&meta).await {
+            // The client hears of it at once; the job is closed in storage
+            // when storage is back.
+            self.live().remove(&id);
+            let hub = self.clone();
+            tokio::spawn(async move {
+                hub.settle(id, Some(error_event(1, STORAGE_LOST)), JobStatus::Error)
+                    .await;
+                let _ = ended_tx.send(true);
+            });
+            return Err(e.into());
+        }
         let span = tracing::info_span!("completion_job", job = %id);
         tokio::spawn(tracing::Instrument::instrument(
-            run_job(engine, prepared, recorder, stop),
+            async move {
+                let hub = recorder.hub.clone();
+                run_job(engine, prepared, recorder, stop).await;
+                // Only now: a drain waits for the jobs in this map.
+                hub.live().remove(&id);
+                let _ = ended_tx.send(true);
+            },
             span,
         ));
         Ok(self.follow_job(id, 0))
@@ -216,37 +265,6 @@ impl JobHub {
         }
     }
 
-    /// Stops a running job here, or asks its replica to: `Some(false)` when
-    /// it had already finished, `None` when there is no such job.
-    pub async fn stop(&self, id: Uuid) -> Result<Option<bool>, StorageError> {
-        let Some(job) = self.store.load_job(id).await? else {
-            return Ok(None);
-        };
-        if job.status != JobStatus::Running {
-            return Ok(Some(false));
-        }
-        let local = self.live().get(&id).map(|job| job.stop.clone());
-        match local {
-            Some(stop) => stop.notify_one(),
-            None => {
-                self.store.request_stop(id).await?;
-            }
-        }
-        // Answer once it has stopped (or after a bound, if its replica is slow).
-        for _ in 0..100 {
-            let running = self
-                .store
-                .load_job(id)
-                .await?
-                .is_some_and(|j| j.status == JobStatus::Running);
-            if !running {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Ok(Some(true))
-    }
-
     pub async fn exists(&self, id: Uuid) -> Result<bool, StorageError> {
         Ok(self.store.load_job(id).await?.is_some())
     }
@@ -256,12 +274,7 @@ impl JobHub {
         let now = self.clock.now();
         let before = Timestamp(now.millis() - STALE_AFTER.as_millis() as i64);
         for (id, last) in self.store.fail_stale_jobs(before).await? {
-            let event = RecordedEvent {
-                seq: last + 1,
-                event: "error".into(),
-                data: json!({ "message": LOST }),
-            };
-            self.store.append_event(id, &event, now).await?;
+            self.store_event(id, &error_event(last + 1, LOST)).await?;
         }
         Ok(())
     }
@@ -304,7 +317,8 @@ impl JobHub {
 }
 
 /// Runs the engine, recording every event; a stop closes the event channel,
-/// which the engine treats like a client that left.
+/// which the engine treats like a client that left. So does an event that
+/// cannot be stored: nothing after it may be sent.
 async fn run_job(
     engine: Arc<Engine>,
     prepared: Box<Prepared>,
@@ -320,10 +334,17 @@ async fn run_job(
     };
     let record = async {
         let mut stopping = false;
+        let mut lost = None;
         loop {
             tokio::select! {
                 event = rx.recv() => match event {
-                    Some(event) => recorder.record(&event).await,
+                    Some(event) if lost.is_none() => {
+                        if let Err(e) = recorder.record(&event).await {
+                            lost = Some(e);
+                            rx.close();
+                        }
+                    }
+                    Some(_) => {}
                     None => break,
                 },
                 _ = stop.notified(), if !stopping => {
@@ -332,20 +353,17 @@ async fn run_job(
                 }
             }
         }
+        lost
     };
-    let (result, ()) = tokio::join!(run, record);
-    let status = match result {
+    let (result, lost) = tokio::join!(run, record);
+    if let Some(e) = lost {
+        return recorder.give_up(e).await;
+    }
+    let last = match result {
         Ok(outcome) if outcome.stopped => {
-            let mut done = outcome;
-            done.content = if done.content.is_empty() {
-                "[stopped]".to_string()
-            } else {
-                format!("{}\n\n[stopped]", done.content)
-            };
-            recorder
-                .record(&CompletionEvent::Done(Box::new(done)))
-                .await;
-            JobStatus::Stopped
+            // The engine stored the partial text; `done` carries it as stored.
+            let done = CompletionEvent::Done(Box::new(outcome));
+            recorder.record(&done).await.map(|()| JobStatus::Stopped)
         }
         Ok(outcome) => {
             record_completion_overhead(
@@ -353,28 +371,21 @@ async fn run_job(
                 started.elapsed(),
                 outcome.wait_ms,
             );
-            JobStatus::Done
+            Ok(JobStatus::Done)
         }
-        Err(CompletionError::Upstream(_)) => JobStatus::Error,
+        Err(CompletionError::Upstream(_)) => Ok(JobStatus::Error),
         Err(e) => {
             tracing::error!(error = %e, "completion job failed");
-            recorder
-                .record(&CompletionEvent::Error {
-                    message: "internal error".into(),
-                })
-                .await;
-            JobStatus::Error
+            let error = CompletionEvent::Error {
+                message: "internal error".into(),
+            };
+            recorder.record(&error).await.map(|()| JobStatus::Error)
         }
     };
-    let hub = recorder.hub.clone();
-    if let Err(e) = hub
-        .store
-        .finish_job(recorder.id, status, hub.clock.now())
-        .await
-    {
-        tracing::error!(error = %e, "could not finish a completion job");
+    match last {
+        Ok(status) => recorder.hub.settle(recorder.id, None, status).await,
+        Err(e) => recorder.give_up(e).await,
     }
-    hub.live().remove(&recorder.id);
 }
 
 #[cfg(test)]

@@ -16,9 +16,9 @@ use super::*;
 use crate::usecases::tools::ToolRunner;
 
 #[derive(Default)]
-struct MemoryStore {
+pub(super) struct MemoryStore {
     chat: Mutex<Option<ChatWithMessages>>,
-    calls: Mutex<Vec<LlmCall>>,
+    pub(super) calls: Mutex<Vec<LlmCall>>,
 }
 
 #[async_trait]
@@ -92,7 +92,7 @@ impl CallLog for MemoryStore {
 }
 
 impl MemoryStore {
-    fn with_chat() -> Arc<MemoryStore> {
+    pub(super) fn with_chat() -> Arc<MemoryStore> {
         let store = MemoryStore::default();
         *store.chat.lock().unwrap() = Some(ChatWithMessages {
             chat: Chat::new(Uuid::from_u128(1), None, None, Timestamp(0)),
@@ -101,7 +101,7 @@ impl MemoryStore {
         Arc::new(store)
     }
 
-    fn messages(&self) -> Vec<Message> {
+    pub(super) fn messages(&self) -> Vec<Message> {
         self.chat.lock().unwrap().as_ref().unwrap().messages.clone()
     }
 }
@@ -236,7 +236,7 @@ impl WebSearch for SlowSearch {
     }
 }
 
-struct NoFetch;
+pub(super) struct NoFetch;
 #[async_trait]
 impl PageFetcher for NoFetch {
     async fn fetch(&self, url: &str) -> Result<FetchedPage, ToolError> {
@@ -270,7 +270,7 @@ fn service(
 }
 
 #[derive(Default)]
-struct Counter(Mutex<u128>);
+pub(super) struct Counter(Mutex<u128>);
 impl IdGenerator for Counter {
     fn new_id(&self) -> Uuid {
         let mut n = self.0.lock().unwrap();

@@ -5,8 +5,8 @@ use poem_openapi::{Object, Union};
 use serde_json::Value;
 use sybil_ports::inbound::CompletionEvent;
 
-use super::completions::{AssistantMessageBody, UsageBody};
-use super::requests::ProviderName;
+use super::completions::UsageBody;
+use super::requests::{ProviderName, RoleName};
 
 /// `event: meta`, first.
 #[derive(Debug, Clone, Object)]
@@ -53,8 +53,21 @@ pub struct DoneEvent {
     pub model: String,
     #[oai(nullable)]
     pub message_id: Option<String>,
-    pub message: AssistantMessageBody,
+    pub message: DoneMessage,
     pub usage: UsageBody,
+}
+
+/// The assistant message of `done`, as stored.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "DoneMessage")]
+pub struct DoneMessage {
+    /// Always `assistant`.
+    pub role: RoleName,
+    pub content: String,
+    /// `{ "stopped": true }` when the completion was stopped (its content is
+    /// the text so far); absent otherwise.
+    #[oai(skip_serializing_if_is_none)]
+    pub metadata: Option<Value>,
 }
 
 /// `event: error`, last on failure.
