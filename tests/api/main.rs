@@ -16,3 +16,4 @@ mod searches;
 mod sse;
 mod streaming;
 mod tools;
+mod validation;

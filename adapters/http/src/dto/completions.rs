@@ -35,6 +35,7 @@ pub struct CompletionMessageRequest {
     /// Ignored.
     pub created_at: Option<String>,
     /// Ignored.
+    #[serde(default, deserialize_with = "super::free_json::bounded_option")]
     pub metadata: Option<Value>,
 }
 

@@ -57,7 +57,7 @@ pub struct OpenAiStreamOptions {
 /// Who speaks; `developer` is treated as `system`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
 #[oai(rename = "OpenAiRole", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String")]
 pub enum OpenAiRole {
     System,
     Developer,
@@ -65,6 +65,8 @@ pub enum OpenAiRole {
     Assistant,
     Tool,
 }
+
+super::string_enum::from_string!(OpenAiRole);
 
 /// One message. `tool_calls` and `tool_call_id` of a client-side tool loop
 /// are accepted and ignored; a `tool` message reaches the model as text.
@@ -123,7 +125,7 @@ pub struct OpenAiImageUrl {
 /// by its type instead of "did not match any variant".
 impl<'de> Deserialize<'de> for OpenAiContent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match Value::deserialize(deserializer)? {
+        match super::free_json::bounded(deserializer)? {
             Value::String(text) => Ok(OpenAiContent::Text(text)),
             Value::Array(parts) => parts
                 .into_iter()

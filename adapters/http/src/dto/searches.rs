@@ -23,7 +23,7 @@ pub struct CreateSearchRequest {
 /// Exa's search type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
 #[oai(rename = "SearchType", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String")]
 pub enum SearchType {
     Auto,
     Fast,
@@ -41,6 +41,8 @@ impl SearchType {
         }
     }
 }
+
+super::string_enum::from_string!(SearchType);
 
 /// `POST /v1/searches/{searchId}/run`; `query` and `title` overrides are stored.
 #[derive(Debug, Clone, Object, Deserialize)]

@@ -2,6 +2,7 @@
 
 mod append;
 mod chats;
+mod deep_rows;
 mod jobs;
 mod model_use;
 mod schema;
@@ -9,6 +10,7 @@ mod searches;
 
 pub use append::*;
 pub use chats::*;
+pub use deep_rows::*;
 pub use jobs::*;
 pub use model_use::*;
 pub use schema::*;
