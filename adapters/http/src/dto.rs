@@ -4,6 +4,7 @@ pub mod attachments;
 pub mod completions;
 pub mod events;
 pub mod free_json;
+pub mod object_only;
 pub mod openai_request;
 pub mod openai_response;
 pub mod requests;

@@ -371,6 +371,18 @@ async fn null_or_a_wrong_type_is_a_400_naming_the_field_and_its_type() {
         (
             "POST",
             "/v1/searches",
+            json!([null, null]),
+            "the request body must be an object",
+        ),
+        (
+            "POST",
+            "/v1/chats",
+            json!({ "messages": [["user", "x"]] }),
+            "messages[0] must be an object",
+        ),
+        (
+            "POST",
+            "/v1/searches",
             json!({ "query": 1 }),
             "query must be a string",
         ),

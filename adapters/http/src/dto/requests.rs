@@ -99,7 +99,7 @@ pub fn message_input(
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct InitialMessageRequest {
     pub role: RoleName,
     pub content: String,
@@ -122,7 +122,7 @@ impl From<InitialMessageRequest> for MessageInput {
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateChatRequest {
     /// Optional; an empty title counts as none.
     pub title: Option<String>,
@@ -142,7 +142,7 @@ pub struct CreateChatRequest {
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct RenameChatRequest {
     /// The new title; an empty title clears it.
     pub title: String,
@@ -155,7 +155,7 @@ pub struct RenameChatRequest {
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewMessageRequest {
     pub role: RoleName,
     pub content: String,
@@ -224,3 +224,10 @@ impl ToJSON for JsonObject {
         Some(self.0.clone())
     }
 }
+
+super::object_only::object_only!(
+    InitialMessageRequest,
+    CreateChatRequest,
+    RenameChatRequest,
+    NewMessageRequest
+);

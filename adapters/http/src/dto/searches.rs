@@ -14,7 +14,7 @@ use crate::time::iso;
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateSearchRequest {
     pub title: Option<String>,
     pub query: Option<String>,
@@ -51,7 +51,7 @@ super::string_enum::from_string!(SearchType);
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunSearchRequest {
     /// Replaces the stored query; required when the search has none. A
     /// blank one counts as none.
@@ -77,7 +77,7 @@ pub struct RunSearchRequest {
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchToChatRequest {
     /// Default `Search: <query-or-title>`.
     pub title: Option<String>,
@@ -166,3 +166,5 @@ pub struct SearchEnvelope {
 pub struct SearchDetailEnvelope {
     pub search: SearchDetail,
 }
+
+super::object_only::object_only!(CreateSearchRequest, RunSearchRequest, SearchToChatRequest);
