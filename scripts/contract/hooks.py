@@ -17,7 +17,8 @@ A positive case is also made to keep the rules that tie two fields together,
 which OpenAPI 3.0 cannot state and the schemas' descriptions do: `provider`
 and `model` of a new chat come together, a `tool` message has no
 attachments, an image's `mimeType` is the type its `dataUrl` names, and
-`includeDomains` and `excludeDomains` are not both non-empty. Otherwise the
+`includeDomains` and `excludeDomains` are not both non-empty; an OpenAI
+`tool` message has no image parts. Otherwise the
 server's rightful 400 would count as "schema-valid request rejected".
 Before each positive case, the id (when the case has one) is replaced by a
 live one, made through the API itself: a new untitled chat, a new search with
@@ -120,6 +121,15 @@ def keep_cross_field_rules(ctx, case, **kwargs):
         body["model"] = body.get("model") or "gpt-4.1-mini"
     if path == "/v1/searches/{searchId}/run" and body.get("includeDomains"):
         body.pop("excludeDomains", None)
+    if path == "/openai/v1/chat/completions":
+        for message in body.get("messages") or []:
+            if not isinstance(message, dict):
+                continue
+            content = message.get("content")
+            if message.get("role") == "tool" and isinstance(content, list):
+                message["content"] = [
+                    p for p in content if isinstance(p, dict) and p.get("type") == "text"
+                ]
 
 
 @schemathesis.hook("before_call").apply_to(

@@ -78,7 +78,8 @@ super::string_enum::from_string!(OpenAiRole);
 #[oai(rename = "OpenAiMessage")]
 pub struct OpenAiMessage {
     pub role: OpenAiRole,
-    /// Text, or an array of `text` and `image_url` parts; `null` counts as empty.
+    /// Text, or an array of `text` and `image_url` parts (`text` only on a
+    /// `tool` message); `null` counts as empty.
     pub content: Option<OpenAiContent>,
     pub name: Option<String>,
 }
