@@ -7,6 +7,7 @@ pub mod chat;
 pub mod completion;
 pub mod devbox;
 pub mod history;
+pub mod json_input;
 pub mod llm_call;
 pub mod message;
 pub mod nul;

@@ -12,6 +12,14 @@ whose ids no response hands over in a form schemathesis can follow.
 
 With generated ids every valid request of these operations would be refused
 (404, or 400 for the query), so they would never be tested past the lookup.
+
+A positive case is also made to keep the rules that tie two fields together,
+which OpenAPI 3.0 cannot state and the schemas' descriptions do: `provider`
+and `model` of a new chat come together, a `tool` message has no
+attachments, an image's `mimeType` is the type its `dataUrl` names, and
+`includeDomains` and `excludeDomains` are not both non-empty; an OpenAI
+`tool` message has no image parts. Otherwise the
+server's rightful 400 would count as "schema-valid request rejected".
 Before each positive case, the id (when the case has one) is replaced by a
 live one, made through the API itself: a new untitled chat, a new search with
 a query (other operations of the run delete the chats and searches they
@@ -82,6 +90,46 @@ def _finished_completion() -> str:
 
 def _positive(case) -> bool:
     return case.meta is not None and case.meta.generation.mode.is_positive
+
+
+def _keep_message_rules(message) -> None:
+    if not isinstance(message, dict):
+        return
+    if message.get("role") == "tool":
+        message.pop("attachments", None)
+    for attachment in message.get("attachments") or []:
+        if not isinstance(attachment, dict):
+            continue
+        data_url = attachment.get("dataUrl")
+        if attachment.get("kind") == "image" and isinstance(data_url, str):
+            png = data_url.startswith("data:image/png;")
+            attachment["mimeType"] = "image/png" if png else "image/jpeg"
+
+
+@schemathesis.hook("before_call").apply_to(method="POST")
+def keep_cross_field_rules(ctx, case, **kwargs):
+    body = case.body
+    if not _positive(case) or not isinstance(body, dict):
+        return
+    path = case.operation.path
+    if path == "/v1/chats/{chatId}/messages":
+        _keep_message_rules(body)
+    for message in body.get("messages") or [] if path.startswith("/v1/") else []:
+        _keep_message_rules(message)
+    if path == "/v1/chats" and (body.get("provider") is None) != (body.get("model") is None):
+        body["provider"] = body.get("provider") or "openai"
+        body["model"] = body.get("model") or "gpt-4.1-mini"
+    if path == "/v1/searches/{searchId}/run" and body.get("includeDomains"):
+        body.pop("excludeDomains", None)
+    if path == "/openai/v1/chat/completions":
+        for message in body.get("messages") or []:
+            if not isinstance(message, dict):
+                continue
+            content = message.get("content")
+            if message.get("role") == "tool" and isinstance(content, list):
+                message["content"] = [
+                    p for p in content if isinstance(p, dict) and p.get("type") == "text"
+                ]
 
 
 @schemathesis.hook("before_call").apply_to(

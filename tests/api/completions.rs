@@ -353,7 +353,7 @@ async fn checks_come_before_any_upstream_call() {
         (
             json!({ "provider": "google", "model": "m", "messages": [user("x")] }),
             400,
-            "provider: unknown variant `google`",
+            "provider must be one of openai, anthropic, xai",
         ),
         (
             json!({ "provider": "openai", "model": "m", "messages": [{ "role": "tool", "content": "x",

@@ -21,3 +21,4 @@ mod sse;
 mod streaming;
 mod tools;
 mod upstream_nul;
+mod validation;

@@ -199,7 +199,7 @@ async fn run_options_are_checked_before_exa_is_called() {
             id.as_str(),
             json!({ "type": "neural" }),
             400,
-            "type: unknown variant",
+            "type must be one of auto, fast, deep, instant",
         ),
         ("nope", json!({}), 404, "search not found"),
     ];

@@ -15,6 +15,8 @@ use poem_openapi::types::Type;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::json_errors::field_error;
+use crate::nul_field::nul_field;
 
 /// Largest accepted request body: 32 MiB.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -146,7 +148,8 @@ impl<T: Type + DeserializeOwned> ParsePayload for JsonBody<T> {
 
 poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + DeserializeOwned);
 
-/// Parses `data` as `T`, describing a failure by the path of the bad field.
+/// Parses `data` as `T`, describing a failure by the path of the bad field
+/// and the rule it breaks; then refuses U+0000 anywhere in the body.
 pub fn parse_json<T: DeserializeOwned>(data: &[u8]) -> std::result::Result<T, String> {
     if data.iter().all(u8::is_ascii_whitespace) {
         return Err("the request body must be a JSON object".into());
@@ -156,12 +159,12 @@ pub fn parse_json<T: DeserializeOwned>(data: &[u8]) -> std::result::Result<T, St
         let path = err.path().to_string();
         let inner = err.into_inner();
         let reason = strip_position(&inner.to_string());
-        if inner.is_syntax() || inner.is_eof() {
+        // serde_json calls some wrong types syntax errors ("expected
+        // value"); the body is only called invalid JSON when it is.
+        if (inner.is_syntax() || inner.is_eof()) && !is_json(data) {
             format!("the request body is not valid JSON: {reason}")
-        } else if path == "." {
-            format!("invalid request body: {reason}")
         } else {
-            format!("{path}: {reason}")
+            field_error(&path, &reason)
         }
     })?;
     de.end().map_err(|e| {
@@ -170,7 +173,14 @@ pub fn parse_json<T: DeserializeOwned>(data: &[u8]) -> std::result::Result<T, St
             strip_position(&e.to_string())
         )
     })?;
+    if let Some(message) = nul_field(data) {
+        return Err(message);
+    }
     Ok(value)
+}
+
+fn is_json(data: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(data).is_ok()
 }
 
 /// serde_json appends " at line L column C"; the field path says more.
@@ -207,7 +217,7 @@ mod tests {
     fn type_errors_name_the_path() {
         assert_eq!(
             err(r#"{"items":[{"sizeBytes":1},{"sizeBytes":"x"}]}"#),
-            r#"items[1].sizeBytes: invalid type: string "x", expected i64"#
+            "items[1].sizeBytes must be an integer"
         );
     }
 

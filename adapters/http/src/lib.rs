@@ -8,9 +8,11 @@ mod auth;
 mod body;
 mod dto;
 mod error;
+mod json_errors;
 mod json_reply;
 mod metrics;
 mod middleware;
+mod nul_field;
 mod openai;
 mod overhead;
 mod ratelimit;
@@ -82,7 +84,13 @@ pub fn api_service(services: &Services, auth: &AuthConfig) -> ApiService {
         "Sybil API",
         "1.0.0",
     )
-    .description("One REST API over OpenAI, Anthropic and xAI, with durable chat history.")
+    .description(
+        "One REST API over OpenAI, Anthropic and xAI, with durable chat history. \
+         In every request body, `null` for an optional field means absent, no string \
+         or key may contain U+0000, and a free-form field (`metadata`, an OpenAI \
+         message's `content`) nests at most 64 deep; a request that breaks a rule is \
+         a 400 naming the field.",
+    )
 }
 
 /// The spec as served at `/openapi.yaml` and committed as `openapi.yaml`.

@@ -8,7 +8,8 @@
 //! parse it (`event`, `id`, `data`), its `data` schema in `x-data-schema`.
 //! Two rules the code enforces but poem cannot write are added: the objects
 //! of `/v1` request bodies refuse unknown fields (`additionalProperties:
-//! false`; `/openai/v1` ignores them, as OpenAI does), and an unsigned
+//! false`; `/openai/v1` ignores them, as OpenAI does), an optional field of
+//! a request body is `nullable` (`null` there means absent), and an unsigned
 //! integer (`format: uint32`…) states its range. The bearer token of
 //! `ADMIN_TOKEN` is declared as an optional security scheme on the routes
 //! that check it (optional: a server without `ADMIN_TOKEN` is open).
@@ -57,6 +58,7 @@ pub fn normalise(yaml: &str) -> Value {
         }
     }
     close_request_objects(&mut spec);
+    null_means_absent_in_requests(&mut spec);
     bound_unsigned_integers(&mut spec);
     declare_bearer_auth(&mut spec);
     spec
@@ -108,34 +110,10 @@ const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
 /// request body reaches: those bodies are parsed with unknown fields denied
 /// (the contract's 400), so a generator must not invent fields.
 fn close_request_objects(spec: &mut Value) {
-    let mut pending = Vec::new();
-    if let Some(paths) = spec.get("paths").and_then(Value::as_mapping) {
-        for (path, ops) in paths {
-            if !path.as_str().is_some_and(|p| p.starts_with("/v1/")) {
-                continue;
-            }
-            for (_, op) in ops.as_mapping().into_iter().flatten() {
-                if let Some(body) = op.get("requestBody") {
-                    collect_refs(body, &mut pending);
-                }
-            }
-        }
-    }
-    let Some(schemas) = spec
-        .get_mut("components")
-        .and_then(|c| c.get_mut("schemas"))
-        .and_then(Value::as_mapping_mut)
-    else {
+    let reached = request_schemas(spec, |path| path.starts_with("/v1/"));
+    let Some(schemas) = component_schemas(spec) else {
         return;
     };
-    let mut reached = BTreeSet::new();
-    while let Some(name) = pending.pop() {
-        if reached.insert(name.clone())
-            && let Some(schema) = schemas.get(name.as_str())
-        {
-            collect_refs(schema, &mut pending);
-        }
-    }
     for name in reached {
         if let Some(map) = schemas
             .get_mut(name.as_str())
@@ -146,6 +124,83 @@ fn close_request_objects(spec: &mut Value) {
             map.insert("additionalProperties".into(), Value::Bool(false));
         }
     }
+}
+
+/// Marks `nullable` every optional property of an object schema that a
+/// request body reaches: in a request, `null` for an optional field means
+/// absent, so the spec allows what the server accepts.
+fn null_means_absent_in_requests(spec: &mut Value) {
+    let reached = request_schemas(spec, |_| true);
+    let Some(schemas) = component_schemas(spec) else {
+        return;
+    };
+    for name in reached {
+        let Some(map) = schemas
+            .get_mut(name.as_str())
+            .and_then(Value::as_mapping_mut)
+        else {
+            continue;
+        };
+        let required: Vec<Value> = map
+            .get("required")
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default();
+        let Some(props) = map.get_mut("properties").and_then(Value::as_mapping_mut) else {
+            continue;
+        };
+        for (key, prop) in props.iter_mut() {
+            if required.contains(key) {
+                continue;
+            }
+            if let Some(prop) = prop.as_mapping_mut() {
+                // Beside a bare `$ref` every other key is ignored.
+                if let Some(target) = prop.remove("$ref") {
+                    let mut reference = Mapping::new();
+                    reference.insert("$ref".into(), target);
+                    prop.insert("anyOf".into(), Value::Sequence(vec![reference.into()]));
+                }
+                prop.insert("nullable".into(), Value::Bool(true));
+            }
+        }
+    }
+}
+
+fn component_schemas(spec: &mut Value) -> Option<&mut Mapping> {
+    spec.get_mut("components")
+        .and_then(|c| c.get_mut("schemas"))
+        .and_then(Value::as_mapping_mut)
+}
+
+/// The names of the component schemas that the request bodies of the paths
+/// `path_filter` accepts reach, directly or through other schemas.
+fn request_schemas(spec: &Value, path_filter: impl Fn(&str) -> bool) -> BTreeSet<String> {
+    let mut pending = Vec::new();
+    if let Some(paths) = spec.get("paths").and_then(Value::as_mapping) {
+        for (path, ops) in paths {
+            if !path.as_str().is_some_and(&path_filter) {
+                continue;
+            }
+            for (_, op) in ops.as_mapping().into_iter().flatten() {
+                if let Some(body) = op.get("requestBody") {
+                    collect_refs(body, &mut pending);
+                }
+            }
+        }
+    }
+    let schemas = spec
+        .get("components")
+        .and_then(|c| c.get("schemas"))
+        .and_then(Value::as_mapping);
+    let mut reached = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if reached.insert(name.clone())
+            && let Some(schema) = schemas.and_then(|s| s.get(name.as_str()))
+        {
+            collect_refs(schema, &mut pending);
+        }
+    }
+    reached
 }
 
 /// The component names of every `$ref` inside `value`.
@@ -242,6 +297,7 @@ fn visit(schema: &mut Value) {
     };
     flatten_annotated_ref(map);
     require_nullable_properties(map);
+    untype_mixed_unions(map);
     for key in ["allOf", "anyOf", "oneOf"] {
         if let Some(list) = map.get_mut(key).and_then(Value::as_sequence_mut) {
             list.iter_mut().for_each(visit);
@@ -294,6 +350,27 @@ fn flatten_annotated_ref(map: &mut Mapping) {
     }
     map.remove("allOf");
     map.insert("anyOf".into(), Value::Sequence(vec![target]));
+}
+
+/// poem writes `type: object` beside every union, even one of a string and
+/// an array (an OpenAI message's `content`), which no value then matches;
+/// such a union keeps only its alternatives.
+fn untype_mixed_unions(map: &mut Mapping) {
+    if map.get("type").and_then(Value::as_str) != Some("object") {
+        return;
+    }
+    let mixed = ["anyOf", "oneOf"]
+        .iter()
+        .filter_map(|key| map.get(*key).and_then(Value::as_sequence))
+        .flatten()
+        .any(|alt| {
+            alt.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t != "object")
+        });
+    if mixed {
+        map.remove("type");
+    }
 }
 
 /// Lists every `nullable` property of an object schema in `required`.
@@ -377,6 +454,38 @@ mod tests {
         assert_eq!(schemas["Leaf"]["additionalProperties"], Value::Bool(false));
         assert!(schemas["Item"].get("additionalProperties").is_none());
         assert!(schemas["B"].get("additionalProperties").is_none());
+    }
+
+    #[test]
+    fn optional_fields_of_request_bodies_are_nullable() {
+        let spec = normalise(
+            "paths:\n  /openai/v1/a:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/A'\ncomponents:\n  schemas:\n    A:\n      type: object\n      required:\n      - id\n      properties:\n        id:\n          type: string\n        title:\n          type: string\n        kind:\n          $ref: '#/components/schemas/K'\n    R:\n      type: object\n      properties:\n        note:\n          type: string\n",
+        );
+        let schemas = &spec["components"]["schemas"];
+        let a = &schemas["A"]["properties"];
+        assert!(a["id"].get("nullable").is_none());
+        assert_eq!(a["title"]["nullable"], true);
+        assert_eq!(a["kind"]["nullable"], true);
+        assert_eq!(a["kind"]["anyOf"][0]["$ref"], "#/components/schemas/K");
+        assert!(a["kind"].get("$ref").is_none());
+        assert_eq!(
+            schemas["A"]["required"],
+            serde_yaml::from_str::<Value>("[id]").unwrap()
+        );
+        assert!(schemas["R"]["properties"]["note"].get("nullable").is_none());
+    }
+
+    #[test]
+    fn unions_of_other_types_are_not_objects() {
+        let s = schema(
+            "      type: object\n      anyOf:\n      - type: string\n      - type: array\n        items:\n          type: string\n",
+        );
+        assert!(s.get("type").is_none());
+        assert_eq!(s["anyOf"][0]["type"], "string");
+        let s = schema(
+            "      type: object\n      oneOf:\n      - $ref: '#/components/schemas/A'\n      - type: object\n",
+        );
+        assert_eq!(s["type"], "object");
     }
 
     #[test]

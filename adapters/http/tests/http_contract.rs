@@ -230,14 +230,11 @@ async fn rule_violations_are_400_with_the_use_case_message() {
 async fn malformed_bodies_are_json_400s_naming_the_field() {
     let cli = client(MockChatUseCases::new(), None);
     let cases = [
-        (
-            r#"{"title": 5}"#,
-            "title: invalid type: integer `5`, expected a string",
-        ),
+        (r#"{"title": 5}"#, "title must be a string"),
         (r#"{"bogus": 1}"#, "unknown field `bogus`"),
         (
             r#"{"messages": [{"role": "robot", "content": "x"}]}"#,
-            "messages[0].role: unknown variant `robot`",
+            "messages[0].role must be one of system, user, assistant, tool",
         ),
         (
             r#"{"messages": [{"role": "user"}]}"#,
@@ -246,7 +243,7 @@ async fn malformed_bodies_are_json_400s_naming_the_field() {
         (r#"{"title": "#, "the request body is not valid JSON"),
         (
             r#"{"provider": "google", "model": "x"}"#,
-            "provider: unknown variant `google`",
+            "provider must be one of openai, anthropic, xai",
         ),
     ];
     for (body, expected) in cases {
@@ -259,6 +256,199 @@ async fn malformed_bodies_are_json_400s_naming_the_field() {
         resp.assert_status(StatusCode::BAD_REQUEST);
         let message = json_of(resp).await["message"].as_str().unwrap().to_string();
         assert!(message.contains(expected), "{body}: {message}");
+    }
+}
+
+/// `null` for a required field, or a value of another type, is a 400 naming
+/// the field and the JSON type it must be, never "not valid JSON"; the use
+/// cases (mocks without expectations) are never called.
+#[tokio::test]
+async fn null_or_a_wrong_type_is_a_400_naming_the_field_and_its_type() {
+    let cli = client(MockChatUseCases::new(), None);
+    let user = json!({ "role": "user", "content": "x" });
+    let completion = |field: &str, value: Value| {
+        let mut body = json!({ "provider": "openai", "model": "m", "messages": [user] });
+        body[field] = value;
+        body
+    };
+    let cases = [
+        (
+            "POST",
+            "/v1/chat-completions",
+            completion("provider", Value::Null),
+            "provider must be a string",
+        ),
+        (
+            "POST",
+            "/v1/chat-completions/stream",
+            completion("provider", json!(1)),
+            "provider must be a string",
+        ),
+        (
+            "POST",
+            "/v1/chat-completions",
+            completion("provider", json!("google")),
+            "provider must be one of openai, anthropic, xai",
+        ),
+        (
+            "POST",
+            "/v1/chat-completions",
+            completion("model", Value::Null),
+            "model must be a string",
+        ),
+        (
+            "POST",
+            "/v1/chat-completions",
+            completion("messages", Value::Null),
+            "messages must be an array",
+        ),
+        (
+            "POST",
+            "/v1/chat-completions",
+            completion("messages", json!([null])),
+            "messages[0] must be an object",
+        ),
+        (
+            "POST",
+            "/v1/chat-completions",
+            completion("messages", json!([{ "role": null, "content": "x" }])),
+            "messages[0].role must be a string",
+        ),
+        (
+            "POST",
+            "/v1/chat-completions",
+            completion("temperature", json!("hot")),
+            "temperature must be a number",
+        ),
+        (
+            "POST",
+            "/v1/chat-completions",
+            completion("maxTokens", json!(1.5)),
+            "maxTokens must be an integer",
+        ),
+        (
+            "POST",
+            "/v1/chat-completions",
+            completion("resumable", json!(1)),
+            "resumable must be a boolean",
+        ),
+        (
+            "POST",
+            "/v1/chats",
+            json!({ "provider": null, "model": 5 }),
+            "model must be a string",
+        ),
+        (
+            "POST",
+            "/v1/chats",
+            json!({ "messages": [{ "role": "user", "content": null }] }),
+            "messages[0].content must be a string",
+        ),
+        (
+            "POST",
+            "/v1/chats",
+            json!({ "messages": [{ "role": "user", "content": "x", "attachments": [{ "kind": null }] }] }),
+            "messages[0].attachments[0].kind must be a string",
+        ),
+        (
+            "PATCH",
+            "/v1/chats/x",
+            json!({ "title": null }),
+            "title must be a string",
+        ),
+        (
+            "POST",
+            "/v1/chats/x/messages",
+            json!({ "role": "user", "content": [] }),
+            "content must be a string",
+        ),
+        (
+            "POST",
+            "/v1/chats/title/suggest",
+            json!({ "chatId": null, "content": "x" }),
+            "chatId must be a string",
+        ),
+        (
+            "POST",
+            "/v1/searches",
+            json!([null, null]),
+            "the request body must be an object",
+        ),
+        (
+            "POST",
+            "/v1/chats",
+            json!({ "messages": [["user", "x"]] }),
+            "messages[0] must be an object",
+        ),
+        (
+            "POST",
+            "/v1/searches",
+            json!({ "query": 1 }),
+            "query must be a string",
+        ),
+        (
+            "POST",
+            "/v1/searches/x/run",
+            json!({ "type": 3 }),
+            "type must be a string",
+        ),
+        (
+            "POST",
+            "/v1/searches/x/run",
+            json!({ "type": "neural" }),
+            "type must be one of auto, fast, deep, instant",
+        ),
+        (
+            "POST",
+            "/v1/searches/x/run",
+            json!({ "numResults": "5" }),
+            "numResults must be an integer",
+        ),
+        (
+            "POST",
+            "/v1/searches/x/run",
+            json!({ "includeDomains": [null] }),
+            "includeDomains[0] must be a string",
+        ),
+        (
+            "POST",
+            "/v1/searches/x/chat",
+            json!({ "title": false }),
+            "title must be a string",
+        ),
+        (
+            "POST",
+            "/openai/v1/chat/completions",
+            json!({ "model": null, "messages": [user] }),
+            "model must be a string",
+        ),
+        (
+            "POST",
+            "/openai/v1/chat/completions",
+            json!({ "model": "openai/m", "messages": [{ "role": null }] }),
+            "messages[0].role must be a string",
+        ),
+        (
+            "POST",
+            "/openai/v1/chat/completions",
+            json!({ "model": "openai/m", "messages": [user], "stream": "yes" }),
+            "stream must be a boolean",
+        ),
+    ];
+    for (method, path, body, expected) in cases {
+        let request = match method {
+            "PATCH" => cli.patch(path),
+            _ => cli.post(path),
+        };
+        let resp = request.body_json(&body).send().await;
+        resp.assert_status(StatusCode::BAD_REQUEST);
+        let answer = json_of(resp).await;
+        let message = answer["message"]
+            .as_str()
+            .or_else(|| answer["error"]["message"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(message, expected, "{method} {path} {body}");
     }
 }
 

@@ -75,3 +75,41 @@ fn docs_page_shows_the_served_spec() {
     assert!(!page.contains(&api.spec()), "poem's raw spec is not shown");
     assert!(page.contains("SwaggerUIBundle({"));
 }
+
+/// In a request, `null` for an optional field means absent, and the server
+/// accepts it: the spec says so, or a client (or schemathesis) would take a
+/// `null` the server accepts for a schema violation.
+#[test]
+fn optional_request_fields_are_nullable_and_stay_optional() {
+    let services = mocked_services();
+    let spec: serde_json::Value =
+        serde_json::from_str(&spec_json(&api_service(&services, &AuthConfig::default())))
+            .expect("spec JSON");
+    let schemas = &spec["components"]["schemas"];
+    for (schema, field) in [
+        ("SearchToChatRequest", "title"),
+        ("CreateSearchRequest", "query"),
+        ("CreateChatRequest", "provider"),
+        ("ChatCompletionRequest", "chatId"),
+        ("NewMessageRequest", "attachments"),
+        ("InitialMessage", "attachments"),
+        ("RunSearchRequest", "type"),
+        ("OpenAiChatCompletionRequest", "tools"),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        assert_eq!(property["nullable"], true, "{schema}.{field}: {property}");
+        let required = schemas[schema]["required"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            !required.contains(&field.into()),
+            "{schema}.{field} is optional"
+        );
+    }
+    let provider = &schemas["ChatCompletionRequest"]["properties"]["provider"];
+    assert!(
+        provider.get("nullable").is_none(),
+        "a required field is not nullable"
+    );
+}

@@ -3,11 +3,16 @@
 //! from its worker thread to the async side one at a time, and for a long
 //! chat those handoffs cost more than the query. PostgreSQL streams rows
 //! cheaply and reads them as usual.
+//!
+//! Each message's metadata is taken from that array as raw text and parsed
+//! on its own: the array adds two levels of nesting around it, and parsed
+//! as a whole, metadata as deep as the parser allows (which rows stored
+//! before the edge bounded the depth may be) would exceed its limit.
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
 };
-use serde_json::Value;
+use serde_json::value::RawValue;
 use sybil_domain::{Message, Timestamp};
 use sybil_ports::outbound::StorageError;
 use uuid::Uuid;
@@ -22,7 +27,14 @@ const SQLITE_TRANSCRIPT: &str = "SELECT json_group_array(\
      json_array(hex(id), created_at, role, content, name, json(metadata)) ORDER BY seq) \
      FROM messages WHERE chat_id = ?";
 
-type Row = (String, i64, String, String, Option<String>, Option<Value>);
+type Row = (
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<Box<RawValue>>,
+);
 
 impl SeaOrmStorage {
     /// The chat's messages in creation order.
@@ -58,7 +70,10 @@ impl SeaOrmStorage {
                     role: mapper::role_from_column(&role)?,
                     content,
                     name,
-                    metadata,
+                    metadata: metadata
+                        .map(|raw| serde_json::from_str(raw.get()))
+                        .transpose()
+                        .map_err(|e| corrupt(&e))?,
                 })
             })
             .collect()

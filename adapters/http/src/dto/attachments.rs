@@ -14,7 +14,7 @@ use sybil_domain::AttachmentInput;
 
 /// An inline attachment as a client sends it; see `AttachmentInput` in the spec.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct AttachmentRequest {
     pub kind: String,
     pub id: Option<String>,
@@ -24,6 +24,13 @@ pub struct AttachmentRequest {
     pub data_url: Option<String>,
     pub text: Option<String>,
     pub truncated: Option<bool>,
+}
+
+/// `remote = "Self"` turns the derived `serialize` into an inherent fn too.
+impl Serialize for AttachmentRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        AttachmentRequest::serialize(self, serializer)
+    }
 }
 
 impl From<AttachmentRequest> for AttachmentInput {
@@ -196,3 +203,5 @@ struct TextAttachment {
     /// Whether the client cut the text (default false).
     truncated: Option<bool>,
 }
+
+super::object_only::object_only!(AttachmentRequest);

@@ -21,7 +21,7 @@ use crate::time::iso;
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct CompletionMessageRequest {
     pub role: RoleName,
     pub content: String,
@@ -35,6 +35,7 @@ pub struct CompletionMessageRequest {
     /// Ignored.
     pub created_at: Option<String>,
     /// Ignored.
+    #[serde(default, deserialize_with = "super::free_json::bounded_option")]
     pub metadata: Option<Value>,
 }
 
@@ -51,7 +52,7 @@ impl From<CompletionMessageRequest> for MessageInput {
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct CompletionRequest {
     /// Store new messages and the answer in this chat.
     pub chat_id: Option<String>,
@@ -190,7 +191,7 @@ pub struct ModelsBody {
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct SuggestTitleRequest {
     pub chat_id: String,
     /// The user's request text the title is made from; not blank (unless
@@ -198,3 +199,9 @@ pub struct SuggestTitleRequest {
     #[oai(validator(pattern = r"\S"))]
     pub content: String,
 }
+
+super::object_only::object_only!(
+    CompletionMessageRequest,
+    CompletionRequest,
+    SuggestTitleRequest
+);

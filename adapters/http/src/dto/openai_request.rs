@@ -9,6 +9,7 @@ use serde_json::Value;
 /// Chat Completions request. Parameters not listed (`top_p`, `user`,
 /// `seed`, `metadata`, …) are accepted and ignored.
 #[derive(Debug, Clone, Object, Deserialize)]
+#[serde(remote = "Self")]
 #[oai(rename = "OpenAiChatCompletionRequest")]
 pub struct OpenAiChatRequest {
     /// `<provider>/<model>`, e.g. `openai/gpt-4.1-mini`; the provider is
@@ -39,6 +40,7 @@ pub struct OpenAiChatRequest {
 
 /// A client-side tool definition; only named here to be refused.
 #[derive(Debug, Clone, Object, Deserialize)]
+#[serde(remote = "Self")]
 #[oai(rename = "OpenAiTool")]
 pub struct OpenAiTool {
     /// `function`.
@@ -48,6 +50,7 @@ pub struct OpenAiTool {
 }
 
 #[derive(Debug, Clone, Object, Deserialize)]
+#[serde(remote = "Self")]
 #[oai(rename = "OpenAiStreamOptions")]
 pub struct OpenAiStreamOptions {
     /// Send a last chunk with `usage` and no choices.
@@ -57,7 +60,7 @@ pub struct OpenAiStreamOptions {
 /// Who speaks; `developer` is treated as `system`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
 #[oai(rename = "OpenAiRole", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String")]
 pub enum OpenAiRole {
     System,
     Developer,
@@ -66,13 +69,17 @@ pub enum OpenAiRole {
     Tool,
 }
 
+super::string_enum::from_string!(OpenAiRole);
+
 /// One message. `tool_calls` and `tool_call_id` of a client-side tool loop
 /// are accepted and ignored; a `tool` message reaches the model as text.
 #[derive(Debug, Clone, Object, Deserialize)]
+#[serde(remote = "Self")]
 #[oai(rename = "OpenAiMessage")]
 pub struct OpenAiMessage {
     pub role: OpenAiRole,
-    /// Text, or an array of `text` and `image_url` parts; `null` counts as empty.
+    /// Text, or an array of `text` and `image_url` parts (`text` only on a
+    /// `tool` message); `null` counts as empty.
     pub content: Option<OpenAiContent>,
     pub name: Option<String>,
 }
@@ -99,21 +106,30 @@ pub enum OpenAiContentPart {
 }
 
 #[derive(Debug, Clone, Object, Deserialize)]
+#[serde(remote = "Self")]
 #[oai(rename = "OpenAiTextPart")]
 pub struct OpenAiTextPart {
     pub text: String,
 }
 
 #[derive(Debug, Clone, Object, Deserialize)]
+#[serde(remote = "Self")]
 #[oai(rename = "OpenAiImagePart")]
 pub struct OpenAiImagePart {
     pub image_url: OpenAiImageUrl,
 }
 
 #[derive(Debug, Clone, Object, Deserialize)]
+#[serde(remote = "Self")]
 #[oai(rename = "OpenAiImageUrl")]
 pub struct OpenAiImageUrl {
-    /// `data:image/png;base64,…` or `data:image/jpeg;base64,…`.
+    /// `data:image/png;base64,…` or `data:image/jpeg;base64,…`, as the
+    /// `dataUrl` of an image attachment (the same pattern and length, which a
+    /// test keeps equal).
+    #[oai(validator(
+        pattern = r"^data:image/(?:png;base64,iVBORw0KGg(?:o=|[o-r][A-Za-z0-9+/](?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?)|jpeg;base64,/9j/(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?)$",
+        max_length = 8388631
+    ))]
     pub url: String,
     /// Accepted and ignored.
     pub detail: Option<String>,
@@ -123,7 +139,7 @@ pub struct OpenAiImageUrl {
 /// by its type instead of "did not match any variant".
 impl<'de> Deserialize<'de> for OpenAiContent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match Value::deserialize(deserializer)? {
+        match super::free_json::bounded(deserializer)? {
             Value::String(text) => Ok(OpenAiContent::Text(text)),
             Value::Array(parts) => parts
                 .into_iter()
@@ -140,6 +156,16 @@ impl<'de> Deserialize<'de> for OpenAiContent {
         }
     }
 }
+
+super::object_only::object_only!(
+    OpenAiChatRequest,
+    OpenAiTool,
+    OpenAiStreamOptions,
+    OpenAiMessage,
+    OpenAiTextPart,
+    OpenAiImagePart,
+    OpenAiImageUrl
+);
 
 #[cfg(test)]
 mod tests {

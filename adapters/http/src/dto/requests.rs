@@ -18,7 +18,7 @@ pub use super::attachments::AttachmentRequest;
 /// An LLM provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, serde::Serialize)]
 #[oai(rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum ProviderName {
     Openai,
     Anthropic,
@@ -39,6 +39,8 @@ impl ProviderName {
     }
 }
 
+super::string_enum::from_string!(ProviderName, RoleName);
+
 pub fn provider_name(p: Provider) -> ProviderName {
     match p {
         Provider::OpenAi => ProviderName::Openai,
@@ -50,7 +52,7 @@ pub fn provider_name(p: Provider) -> ProviderName {
 /// The role of a transcript message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, serde::Serialize)]
 #[oai(rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum RoleName {
     System,
     User,
@@ -97,7 +99,7 @@ pub fn message_input(
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct InitialMessageRequest {
     pub role: RoleName,
     pub content: String,
@@ -120,7 +122,7 @@ impl From<InitialMessageRequest> for MessageInput {
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateChatRequest {
     /// Optional; an empty title counts as none.
     pub title: Option<String>,
@@ -140,7 +142,7 @@ pub struct CreateChatRequest {
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct RenameChatRequest {
     /// The new title; an empty title clears it.
     pub title: String,
@@ -153,7 +155,7 @@ pub struct RenameChatRequest {
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewMessageRequest {
     pub role: RoleName,
     pub content: String,
@@ -174,10 +176,16 @@ impl From<NewMessageRequest> for MessageInput {
 
 /// A field documented as a JSON object. It is parsed as any JSON value, so
 /// that the message policy, not the parser, refuses another kind of value
-/// and names the field.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+/// and names the field; like every free-form field, its depth is bounded.
+#[derive(Debug, Clone, serde::Serialize)]
 #[serde(transparent)]
 pub struct JsonObject(pub Value);
+
+impl<'de> Deserialize<'de> for JsonObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::free_json::bounded(deserializer).map(JsonObject)
+    }
+}
 
 impl Type for JsonObject {
     const IS_REQUIRED: bool = true;
@@ -216,3 +224,10 @@ impl ToJSON for JsonObject {
         Some(self.0.clone())
     }
 }
+
+super::object_only::object_only!(
+    InitialMessageRequest,
+    CreateChatRequest,
+    RenameChatRequest,
+    NewMessageRequest
+);

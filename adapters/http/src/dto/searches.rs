@@ -14,7 +14,7 @@ use crate::time::iso;
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateSearchRequest {
     pub title: Option<String>,
     pub query: Option<String>,
@@ -23,7 +23,7 @@ pub struct CreateSearchRequest {
 /// Exa's search type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
 #[oai(rename = "SearchType", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String")]
 pub enum SearchType {
     Auto,
     Fast,
@@ -42,6 +42,8 @@ impl SearchType {
     }
 }
 
+super::string_enum::from_string!(SearchType);
+
 /// `POST /v1/searches/{searchId}/run`; `query` and `title` overrides are stored.
 #[derive(Debug, Clone, Object, Deserialize)]
 #[oai(
@@ -49,7 +51,7 @@ impl SearchType {
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunSearchRequest {
     /// Replaces the stored query; required when the search has none. A
     /// blank one counts as none.
@@ -75,7 +77,7 @@ pub struct RunSearchRequest {
     rename_all = "camelCase",
     deny_unknown_fields
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchToChatRequest {
     /// Default `Search: <query-or-title>`.
     pub title: Option<String>,
@@ -164,3 +166,5 @@ pub struct SearchEnvelope {
 pub struct SearchDetailEnvelope {
     pub search: SearchDetail,
 }
+
+super::object_only::object_only!(CreateSearchRequest, RunSearchRequest, SearchToChatRequest);

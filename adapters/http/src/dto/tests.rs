@@ -117,6 +117,22 @@ fn the_data_url_pattern_accepts_what_the_image_policy_accepts() {
 }
 
 #[test]
+fn an_openai_image_url_is_held_to_the_attachment_data_url_rule() {
+    let attachment = property(
+        &schemas_of::<AttachmentRequest>(),
+        "ImageAttachmentInput",
+        "dataUrl",
+    );
+    let openai = property(
+        &schemas_of::<super::openai_request::OpenAiImageUrl>(),
+        "OpenAiImageUrl",
+        "url",
+    );
+    assert_eq!(openai.pattern, attachment.pattern);
+    assert_eq!(openai.max_length, attachment.max_length);
+}
+
+#[test]
 fn attachment_limits_are_the_policy_limits() {
     let registry = schemas_of::<AttachmentRequest>();
     let data_url = property(&registry, "ImageAttachmentInput", "dataUrl");

@@ -36,8 +36,8 @@ pub fn to_call(req: OpenAiChatRequest) -> Result<OpenAiCall, OpenAiError> {
             Some("tools"),
         ));
     }
+    check_scalars(&req)?;
     let max_tokens = req.max_completion_tokens.or(req.max_tokens);
-    check_scalars(&req, max_tokens)?;
     let messages = req
         .messages
         .into_iter()
@@ -63,25 +63,29 @@ pub fn to_call(req: OpenAiChatRequest) -> Result<OpenAiCall, OpenAiError> {
 }
 
 /// The use case checks these too, but its messages name the `/v1` fields
-/// (`maxTokens`); here they name OpenAI's parameters.
-fn check_scalars(req: &OpenAiChatRequest, max_tokens: Option<i64>) -> Result<(), OpenAiError> {
-    let max_param = if req.max_completion_tokens.is_some() {
-        "max_completion_tokens"
-    } else {
-        "max_tokens"
-    };
-    match check_completion("m", req.messages.len(), req.temperature, max_tokens) {
+/// (`maxTokens`); here they name OpenAI's parameters. Both token limits are
+/// checked, though `max_completion_tokens` wins: a value the spec forbids is
+/// refused even where it would not be used.
+fn check_scalars(req: &OpenAiChatRequest) -> Result<(), OpenAiError> {
+    for (param, value) in [
+        ("max_completion_tokens", req.max_completion_tokens),
+        ("max_tokens", req.max_tokens),
+    ] {
+        if check_completion("m", 1, None, value).is_err() {
+            return Err(OpenAiError::bad_request(
+                format!("{param} must be an integer from 1 to 4294967295"),
+                Some(param),
+            ));
+        }
+    }
+    match check_completion("m", req.messages.len(), req.temperature, None) {
         Ok(_) => Ok(()),
         Err(e) => {
-            let (param, message) = match e {
-                CompletionRuleError::NoMessages => ("messages", e.to_string()),
-                CompletionRuleError::Temperature => ("temperature", e.to_string()),
-                CompletionRuleError::MaxTokens | CompletionRuleError::EmptyModel => (
-                    max_param,
-                    format!("{max_param} must be an integer from 1 to 4294967295"),
-                ),
+            let param = match e {
+                CompletionRuleError::NoMessages => "messages",
+                _ => "temperature",
             };
-            Err(OpenAiError::bad_request(message, Some(param)))
+            Err(OpenAiError::bad_request(e.to_string(), Some(param)))
         }
     }
 }
@@ -256,5 +260,8 @@ mod tests {
         let body = rejected(serde_json::json!({ "model": "openai/m", "messages": hi,
                                                 "max_completion_tokens": -1, "max_tokens": 5 }));
         assert_eq!(body["error"]["param"], "max_completion_tokens");
+        let body = rejected(serde_json::json!({ "model": "openai/m", "messages": hi,
+                                                "max_completion_tokens": 5, "max_tokens": 0 }));
+        assert_eq!(body["error"]["param"], "max_tokens");
     }
 }

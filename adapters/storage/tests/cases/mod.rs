@@ -3,6 +3,7 @@
 mod append;
 mod call_rows;
 mod chats;
+mod deep_rows;
 mod history;
 mod jobs;
 mod model_use;
@@ -12,6 +13,7 @@ mod searches;
 pub use append::*;
 pub use call_rows::*;
 pub use chats::*;
+pub use deep_rows::*;
 pub use history::*;
 pub use jobs::*;
 pub use model_use::*;
