@@ -2,11 +2,11 @@
 //! arguments, a fetched page) is stored and sent as U+FFFD, on SQLite and
 //! on PostgreSQL (which cannot store U+0000 at all).
 
-use futures::FutureExt;
 use serde_json::{Value, json};
 use sybil_testkit::{FakePages, Reply};
 
-use crate::helpers::{Fakes, TestApp, postgres_database, spawn_app_on, temp_db_path};
+use crate::helpers::{Fakes, TestApp, spawn_app_on, temp_db_path};
+use crate::pg_database::PgDatabase;
 
 const REPLACED: char = '\u{FFFD}';
 
@@ -100,30 +100,10 @@ async fn upstream_nuls_are_replaced_on_sqlite() {
 
 #[tokio::test]
 async fn upstream_nuls_are_replaced_on_postgres() {
-    let Some(db_url) = postgres_database().await else {
+    let Some(db) = PgDatabase::create("sybil_nul").await else {
         return;
     };
     let fakes = Fakes::start().await;
-    let app = app_on(&db_url, &fakes).await;
-    let ran = std::panic::AssertUnwindSafe(upstream_nuls_are_replaced(&app, &fakes))
-        .catch_unwind()
-        .await;
-    drop(app);
-    drop_database(&db_url).await;
-    if let Err(panic) = ran {
-        std::panic::resume_unwind(panic);
-    }
-}
-
-/// Drops this test's database, its server's sessions included.
-async fn drop_database(db_url: &str) {
-    use sea_orm::{ConnectionTrait, Database};
-    let (base, name) = db_url.rsplit_once('/').unwrap();
-    let admin = Database::connect(format!("{base}/postgres").as_str())
-        .await
-        .expect("admin connection");
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await
-        .expect("drop database");
+    let app = app_on(db.url(), &fakes).await;
+    upstream_nuls_are_replaced(&app, &fakes).await;
 }

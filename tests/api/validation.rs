@@ -2,13 +2,11 @@
 //! string or key, and free-form fields nested at most 64 deep. Breaking one
 //! is a 400 naming the field, with nothing stored, on SQLite and PostgreSQL.
 
-use std::panic::AssertUnwindSafe;
-
-use futures::FutureExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, postgres_database, spawn_app, spawn_app_on};
+use crate::helpers::{TestApp, spawn_app, spawn_app_on};
+use crate::pg_database::PgDatabase;
 
 const NUL: &str = "must not contain the NUL character (U+0000)";
 
@@ -239,33 +237,10 @@ async fn free_form_json_nests_at_most_64_deep_on_sqlite() {
 
 #[tokio::test]
 async fn both_rules_hold_on_postgresql() {
-    let Some(url) = postgres_database().await else {
+    let Some(db) = PgDatabase::create("sybil_valid").await else {
         return;
     };
-    let outcome = AssertUnwindSafe(async {
-        let app = spawn_app_on(&url, &[]).await;
-        nul_is_refused_in_every_field(&app).await;
-        free_form_fields_nest_at_most_64_deep(&app).await;
-    })
-    .catch_unwind()
-    .await;
-    drop_database(&url).await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
-}
-
-/// Drops the database of `url`, ending the sessions the server still holds.
-async fn drop_database(url: &str) {
-    use sea_orm::{ConnectionTrait, Database};
-    let admin_url = std::env::var("SYBIL_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let (_, name) = url.rsplit_once('/').expect("a database URL");
-    if let Ok(admin) = Database::connect(admin_url.as_str()).await {
-        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-        if let Err(e) = admin.execute_unprepared(&sql).await {
-            eprintln!("could not drop {name}: {e}");
-        }
-        let _ = admin.close().await;
-    }
+    let app = spawn_app_on(db.url(), &[]).await;
+    nul_is_refused_in_every_field(&app).await;
+    free_form_fields_nest_at_most_64_deep(&app).await;
 }

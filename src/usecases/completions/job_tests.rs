@@ -354,6 +354,36 @@ async fn an_event_that_cannot_be_stored_gives_way_to_a_stored_error() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_job_another_replica_closed_while_storage_was_away_is_let_go() {
+    let t = Setup::new();
+    let (id, mut live, upstream) = t.start().await;
+    assert_eq!(next(&mut live).await.event, "meta");
+    t.jobs.down.store(true, Ordering::SeqCst);
+    say(&upstream, "Hel");
+    assert_eq!(names(&rest(live).await), [(2, "error")]);
+    // Meanwhile another replica took this one for dead and closed the job,
+    // its own error in the place this one's error was meant for.
+    let theirs = RecordedEvent {
+        seq: 2,
+        event: "error".into(),
+        data: json!({ "message": "the server running this completion stopped" }),
+    };
+    {
+        let mut jobs = t.jobs.jobs.lock().unwrap();
+        let (job, events) = jobs.get_mut(&id).unwrap();
+        job.status = JobStatus::Failed;
+        events.push(theirs.clone());
+    }
+    t.jobs.down.store(false, Ordering::SeqCst);
+    // The job's task ends instead of retrying its error forever.
+    let drained = Instant::now();
+    t.hub.drain(Duration::from_secs(600)).await;
+    assert!(drained.elapsed() < Duration::from_secs(60));
+    assert_eq!(t.jobs.status(id), JobStatus::Failed);
+    assert_eq!(t.jobs.events(id).last(), Some(&theirs));
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_local_stop_answers_as_soon_as_the_job_ended() {
     let t = Setup::new();
     let (id, mut live, upstream) = t.start().await;

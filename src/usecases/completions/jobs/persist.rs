@@ -73,6 +73,18 @@ impl JobHub {
         .await
     }
 
+    /// Whether the job is no longer running in storage (another replica's
+    /// stale-job rule or stop closed it while this one could not write) or
+    /// is gone: its last event then has nowhere to go, and retrying it
+    /// would never end.
+    async fn closed_elsewhere(&self, id: Uuid) -> bool {
+        match self.store.load_job(id).await {
+            Ok(Some(job)) => job.status != JobStatus::Running,
+            Ok(None) => true,
+            Err(_) => false,
+        }
+    }
+
     /// Stores a job's last event when `pending` (it could not be stored
     /// yet) and its final status. While storage stays away this tries again
     /// every heartbeat: the job stays `running` (and heartbeated) until
@@ -87,6 +99,7 @@ impl JobHub {
             if let Some(event) = &pending {
                 match self.store_event(id, event).await {
                     Ok(()) => pending = None,
+                    Err(_) if self.closed_elsewhere(id).await => return,
                     Err(e) => {
                         tracing::warn!(job = %id, error = %e, "the last event of a job is not stored yet");
                         tokio::time::sleep(HEARTBEAT).await;
