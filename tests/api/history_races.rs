@@ -2,8 +2,6 @@
 //! user's message once: in one process, and across two processes sharing
 //! one PostgreSQL database.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -12,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Fakes, spawn_with_fakes};
 use crate::pg_database::PgDatabase;
+use crate::sybil_process::SybilProcess;
 
 const CHATS: usize = 10;
 /// Far beyond what the requests need: a hang fails the test instead.
@@ -95,57 +94,6 @@ async fn identical_concurrent_requests_store_the_user_message_once() {
     assert_user_message_once(&roles, 2);
 }
 
-/// A `sybil` process of this test, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(env: &[(String, String)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sybil"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .current_dir(std::env::temp_dir())
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .env("PORT", "0")
-            .env("LOG_FORMAT", "json")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sybil");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let addr = loop {
-            let mut line = String::new();
-            assert!(stdout.read_line(&mut line).unwrap() > 0, "exited early");
-            let json: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-            if json["message"] == "sybil listening" {
-                break json["addr"].as_str().unwrap().to_string();
-            }
-        };
-        // Keep reading its log, so a full pipe never blocks the server.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        Server {
-            child,
-            base: format!("http://{addr}"),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Waits for its "listening" line off the runtime's threads.
-async fn start_server(env: Vec<(String, String)>) -> Server {
-    tokio::task::spawn_blocking(move || Server::start(&env))
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_requests_on_two_processes_store_the_user_message_once() {
     let Some(db) = PgDatabase::create("sybil_api").await else {
@@ -155,8 +103,8 @@ async fn identical_requests_on_two_processes_store_the_user_message_once() {
     let mut env = fakes.env();
     env.push(("DATABASE_URL".into(), db.url().to_string()));
     // One after the other: each migrates the database at startup.
-    let first = start_server(env.clone()).await;
-    let second = start_server(env).await;
+    let first = SybilProcess::start(env.clone()).await;
+    let second = SybilProcess::start(env).await;
     let bases = [first.base.clone(), second.base.clone()];
     let roles = race(&Client::new(), &bases).await;
     assert_user_message_once(&roles, 2);

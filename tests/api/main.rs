@@ -4,6 +4,7 @@
 mod backpressure;
 mod chats;
 mod completions;
+mod crashed_replica;
 mod devbox_stop;
 mod frozen_database;
 mod helpers;
@@ -19,6 +20,7 @@ mod resumable;
 mod searches;
 mod sse;
 mod streaming;
+mod sybil_process;
 mod tools;
 mod upstream_nul;
 mod validation;

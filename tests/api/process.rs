@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::helpers::temp_db_path;
+use crate::sybil_process::SybilProcess;
 
 fn sybil() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sybil"));
@@ -227,39 +228,6 @@ fn serving_raises_the_open_files_soft_limit_to_the_hard_limit() {
     assert_ne!(open_files[3], "256", "{limits}");
 }
 
-/// `sybil` serving `db_url` with `vars`, its logs as JSON on stdout.
-fn serve_with(db_url: &str, vars: &[(String, String)]) -> Command {
-    let mut cmd = sybil();
-    cmd.env("DATABASE_URL", db_url)
-        .env("PORT", "0")
-        .env("LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-/// Reads the server's logs until it listens; its base URL. The rest of the
-/// logs is read on, so the pipe never fills.
-fn base_url_when_listening(stdout: std::process::ChildStdout) -> String {
-    let mut stdout = BufReader::new(stdout);
-    loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "exited before listening"
-        );
-        let json: serde_json::Value = serde_json::from_str(&line).unwrap();
-        if json["message"] == "sybil listening" {
-            let addr = json["addr"].as_str().expect("addr").to_string();
-            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-            return format!("http://{addr}");
-        }
-    }
-}
-
 /// One value per row of a query on the server's database.
 async fn column(db_url: &str, sql: &str) -> Vec<String> {
     use sea_orm::{ConnectionTrait, Database, Statement};
@@ -289,8 +257,9 @@ async fn sigterm_lets_jobs_finish_in_the_drain_and_stops_the_rest_at_its_deadlin
     vars.push(("SHUTDOWN_DRAIN_MS".into(), "3000".into()));
     let db = temp_db_path();
     let url = format!("sqlite://{}?mode=rwc", db.display());
-    let mut child = serve_with(&url, &vars).spawn().unwrap();
-    let base = base_url_when_listening(child.stdout.take().unwrap());
+    vars.push(("DATABASE_URL".into(), url.clone()));
+    let server = SybilProcess::start(vars).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
     let chat: serde_json::Value = client
         .post(format!("{base}/v1/chats"))
@@ -323,11 +292,7 @@ async fn sigterm_lets_jobs_finish_in_the_drain_and_stops_the_rest_at_its_deadlin
     let mut quick = start(None).await.unwrap();
     read_until(&mut quick, |f| !f.is_empty()).await;
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    let terminated = tokio::spawn(server.terminate());
     let rest = parse_frames(&quick.text().await.unwrap());
     let done = rest.last().unwrap();
     assert_eq!(done.event, "done");
@@ -342,9 +307,7 @@ async fn sigterm_lets_jobs_finish_in_the_drain_and_stops_the_rest_at_its_deadlin
         stopped.data["message"],
         json!({ "role": "assistant", "content": partial, "metadata": { "stopped": true } })
     );
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
+    let status = terminated.await.unwrap();
     assert!(status.success(), "exit status {status:?}");
 
     let mut jobs = column(

@@ -425,9 +425,9 @@ async fn a_stop_from_another_replica_ends_with_done_carrying_the_stored_text() {
     assert_eq!(done.data["message"]["metadata"], json!({ "stopped": true }));
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_stop_of_an_orphaned_job_ends_it_at_once_as_stopped() {
-    let t = Setup::new();
+/// A running job of a server that died, its heartbeat last proved at
+/// `heartbeat_at`, with a `meta` and the deltas "Hel" and "lo" stored.
+fn orphan(t: &Setup, heartbeat_at: i64) -> Uuid {
     let id = Uuid::now_v7();
     let meta = json!({ "chatId": Uuid::from_u128(1).to_string(), "provider": "openai",
                        "model": "m", "completionId": id.to_string() });
@@ -450,10 +450,57 @@ async fn a_stop_of_an_orphaned_job_ends_it_at_once_as_stopped() {
         status: JobStatus::Running,
         owner: "a-server-that-died".into(),
         stop_requested: false,
-        heartbeat_at: Timestamp(NOW - 60_000),
-        created_at: Timestamp(NOW - 90_000),
+        heartbeat_at: Timestamp(heartbeat_at),
+        created_at: Timestamp(heartbeat_at - 30_000),
     };
     t.jobs.jobs.lock().unwrap().insert(id, (job, events));
+    id
+}
+
+/// `NOW` plus the (paused) tokio time since it was made.
+struct TokioClock(Instant);
+impl Clock for TokioClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(NOW + self.0.elapsed().as_millis() as i64)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_just_after_the_jobs_server_died_ends_it_as_stopped_once_it_is_stale() {
+    let t = Setup::new();
+    let id = orphan(&t, NOW);
+    let hub = JobHub::new(
+        t.jobs.clone(),
+        Arc::new(TokioClock(Instant::now())),
+        "replica-b".into(),
+    );
+    let asked = Instant::now();
+    assert_eq!(hub.stop(&t.engine, id).await.unwrap(), Some(true));
+    // Its owner never took the request: once its heartbeat is stale, the
+    // job is an orphan and this stop ends it, rather than answering
+    // `stopped` for a job the stale-job rule later fails.
+    assert!(
+        asked.elapsed() >= jobs::STALE_AFTER,
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(
+        asked.elapsed() <= jobs::STALE_AFTER + jobs::HEARTBEAT,
+        "{:?}",
+        asked.elapsed()
+    );
+    assert_eq!(t.jobs.status(id), JobStatus::Stopped);
+    let (content, metadata, _) = last_message(&t.chats);
+    assert_eq!(
+        (content.as_str(), metadata),
+        ("Hello", Some(json!({ "stopped": true })))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_of_an_orphaned_job_ends_it_at_once_as_stopped() {
+    let t = Setup::new();
+    let id = orphan(&t, NOW - 60_000);
 
     let asked = Instant::now();
     assert_eq!(t.hub.stop(&t.engine, id).await.unwrap(), Some(true));

@@ -32,11 +32,11 @@ use super::engine::{Engine, Prepared};
 /// How often a follower of a job running elsewhere looks for new events.
 const POLL: Duration = Duration::from_millis(200);
 /// How often a replica proves its jobs alive (and picks up stop requests).
-const HEARTBEAT: Duration = Duration::from_secs(2);
+pub(super) const HEARTBEAT: Duration = Duration::from_secs(2);
 /// Events a follower's channel holds.
 const FOLLOWER_BUFFER: usize = 64;
 /// A running job whose heartbeat is this old has lost its server.
-const STALE_AFTER: Duration = Duration::from_secs(15);
+pub(super) const STALE_AFTER: Duration = Duration::from_secs(15);
 /// Events a slow local follower may fall behind before it rereads storage.
 const LIVE_BUFFER: usize = 1024;
 

@@ -11,10 +11,11 @@ use sybil_ports::outbound::{CompletionJob, JobStatus, RawJson, RecordedEvent, St
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::{JobHub, STALE_AFTER, is_last};
+use super::{HEARTBEAT, JobHub, STALE_AFTER, is_last};
 use crate::usecases::completions::engine::Engine;
 
-/// How long a stop waits for the job to end before it answers anyway.
+/// How long a stop of a job of this process waits for it to end before it
+/// answers anyway.
 const STOP_WAIT: Duration = Duration::from_secs(10);
 /// How often a stop of a job on another replica looks whether it ended.
 const STOP_POLL: Duration = Duration::from_millis(100);
@@ -45,9 +46,12 @@ impl JobHub {
         if self.is_orphan(&job) {
             return self.stop_orphan(engine, &job).await;
         }
-        // Its replica sees the request at its next heartbeat.
+        // Its replica sees the request at its next heartbeat. If that
+        // replica died (its last heartbeat still fresh), the job turns
+        // orphan within `STALE_AFTER`: the wait lasts that long, so that a
+        // stop right after a crash still ends the job as stopped.
         self.store.request_stop(id).await?;
-        let give_up = tokio::time::Instant::now() + STOP_WAIT;
+        let give_up = tokio::time::Instant::now() + STALE_AFTER + HEARTBEAT;
         while tokio::time::Instant::now() < give_up {
             tokio::time::sleep(STOP_POLL).await;
             match self.store.load_job(id).await? {
