@@ -9,7 +9,7 @@ use sybil_testkit::Reply;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::helpers::spawn_with_fakes;
+use crate::helpers::{Fakes, spawn_app_with};
 
 /// 10,000 deltas of 500 bytes: 5 MB of text, and about 27 MB of upstream
 /// frames (OpenAI's closing events repeat the whole text).
@@ -26,7 +26,15 @@ async fn slow_client(addr: &str) -> TcpStream {
 
 #[tokio::test]
 async fn a_client_that_stops_reading_stops_the_upstream_read() {
-    let (app, fakes) = spawn_with_fakes().await;
+    let fakes = Fakes::start().await;
+    // The fakes' 3 s call limit is for tests of failures; 27 MB through a
+    // debug build on a loaded machine may take longer, and a timed-out
+    // call would end the stream with an `error` instead.
+    let mut env = fakes.env();
+    env.retain(|(k, _)| k != "UPSTREAM_TIMEOUT_MS");
+    env.push(("UPSTREAM_TIMEOUT_MS".into(), "120000".into()));
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = spawn_app_with(&vars).await;
     let text: String = (0..WORDS)
         .map(|i| format!("{i:0>width$} ", width = WORD_BYTES))
         .collect();
@@ -49,7 +57,11 @@ async fn a_client_that_stops_reading_stops_the_upstream_read() {
     let mut buf = vec![0u8; 4096];
     while !String::from_utf8_lossy(&received).contains("event: delta") {
         let n = client.read(&mut buf).await.unwrap();
-        assert!(n > 0, "the stream ended before its first delta");
+        assert!(
+            n > 0,
+            "the stream ended before its first delta: {}",
+            String::from_utf8_lossy(&received)
+        );
         received.extend_from_slice(&buf[..n]);
     }
     let paused_at = fakes
