@@ -10,6 +10,7 @@
 //! ```
 
 mod answer;
+mod beacon;
 mod anthropic;
 mod body;
 mod errors;
