@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use reqwest::Client;
 use serde_json::Value;
@@ -274,5 +275,27 @@ impl TestApp {
             .collect();
         let _ = db.close().await;
         calls
+    }
+}
+
+/// `probe`'s first `Some`, tried until `within` has passed. Only for what
+/// the server does after its answer has gone out (a partial answer stored
+/// once the client left, a figure recorded as a job ends): a black-box
+/// client can observe that, but nothing tells it, so it asks again every
+/// 20 ms. Never for an order between events.
+pub async fn eventually<T, F, Fut>(within: Duration, mut probe: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let give_up = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = probe().await {
+            return Some(found);
+        }
+        if tokio::time::Instant::now() >= give_up {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

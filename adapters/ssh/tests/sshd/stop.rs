@@ -69,11 +69,7 @@ async fn dropping_the_future_kills_the_remote_command() {
     let shell = Ssh2Shell::new(settings(&sshd));
     let mut beacon = Beacon::new(&sshd.path("beacon"));
     let marker = sshd.path("marker");
-    let command = format!(
-        "{}sleep 30; touch '{}'",
-        beacon.open(),
-        marker.display()
-    );
+    let command = format!("{}sleep 30; touch '{}'", beacon.open(), marker.display());
     let line = shell_command(sshd.path("w").to_str().unwrap(), &command);
     let run = shell.run(&line, Duration::from_secs(60));
     // The future is dropped as soon as the command runs, as an aborted
