@@ -1,6 +1,6 @@
 //! Server-Sent Events: the frames the fakes write (UPSTREAMS.md §0: `event:`
-//! + `data:` lines and a blank line), and the one reader every test uses for
-//! any event stream, Sybil's own or a fake's.
+//! and `data:` lines, then a blank line), and the one reader every test uses
+//! for any event stream, Sybil's own or a fake's.
 
 use serde_json::Value;
 
