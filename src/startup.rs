@@ -107,12 +107,12 @@ struct Background {
 fn services(
     config: &Config,
     storage: Arc<SeaOrmStorage>,
+    clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(Services, Background)> {
     // The call writer bounds its own attempts; the use cases get every
     // storage call bounded in time.
     let calls = QueuedCallLog::spawn(SeaOrmStorage::clone(&storage));
     let storage = Arc::new(BoundedStorage::new(SeaOrmStorage::clone(&storage)));
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
     let providers = providers(config)?;
     let fallback = |p: Provider| {
@@ -189,7 +189,7 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Arc<SeaOrmStorage>> {
 /// touches no disk or network.
 pub fn openapi_spec(config: &Config, json: bool) -> anyhow::Result<String> {
     let storage = SeaOrmStorage::connect_lazy(&config.database_url).context("DATABASE_URL")?;
-    let (services, _) = services(config, Arc::new(storage))?;
+    let (services, _) = services(config, Arc::new(storage), Arc::new(SystemClock))?;
     let api = sybil_http::api_service(&services, &auth(config));
     Ok(if json {
         sybil_http::spec_json(&api)
@@ -214,8 +214,17 @@ impl Application {
     /// Connects and migrates storage, wires the use cases, and binds the
     /// listener (port 0 picks a free port; see `port()`).
     pub async fn build(config: &Config) -> anyhow::Result<Application> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Application::build`], with the clock every use case reads:
+    /// tests that check an order by time give one that they move themselves.
+    pub async fn build_with_clock(
+        config: &Config,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
         let storage = migrate(config).await?;
-        let (services, background) = services(config, storage)?;
+        let (services, background) = services(config, storage, clock)?;
         background.models.spawn_refresh(MODEL_REFRESH);
         background
             .jobs
@@ -254,10 +263,11 @@ impl Application {
     /// requests and resumable jobs finish (the jobs still running at the
     /// drain deadline are stopped) and writes the queued call rows.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let signal = shutdown_signal();
         tracing::info!(addr = %self.addr, "sybil listening");
         let (signalled, on_signal) = tokio::sync::oneshot::channel();
         let shutdown = async move {
-            shutdown_signal().await;
+            signal.await;
             let _ = signalled.send(());
         };
         let jobs = self.jobs.clone();
@@ -305,24 +315,36 @@ pub fn raise_open_files_limit(max_connections: usize) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+/// Resolves at SIGTERM or SIGINT. The handlers are installed when this is
+/// called, not when it is first polled: a signal sent as soon as "sybil
+/// listening" is logged is then a graceful shutdown, never the default
+/// action that kills the process.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    async fn received(signal: std::io::Result<Signal>) {
+        match signal {
             Ok(mut s) => {
                 s.recv().await;
             }
             Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
     }
-    tracing::info!("shutdown signal received; draining");
+    let term = received(signal(SignalKind::terminate()));
+    let int = received(signal(SignalKind::interrupt()));
+    async move {
+        tokio::select! {
+            () = term => {},
+            () = int => {},
+        }
+        tracing::info!("shutdown signal received; draining");
+    }
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown signal received; draining");
+    }
 }

@@ -262,7 +262,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn devbox_tools_send_the_quoted_command_with_their_timeout() {
         let shell = Arc::new(RecordingShell {
             seen: Mutex::new(Vec::new()),
@@ -304,7 +304,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_non_zero_exit_fails_and_disabled_tools_are_refused() {
         let shell = Arc::new(RecordingShell {
             seen: Mutex::new(Vec::new()),

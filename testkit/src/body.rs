@@ -11,6 +11,7 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::Response;
 use hyper::body::Frame;
+use tokio::sync::watch;
 
 use crate::answer::{Answer, Body, Tail};
 
@@ -21,12 +22,12 @@ const FLUSH_BEFORE_CUT: Duration = Duration::from_millis(30);
 
 /// Counts one client abort when dropped while still armed.
 pub(crate) struct AbortGuard {
-    counter: Arc<AtomicUsize>,
+    counter: Arc<watch::Sender<usize>>,
     armed: bool,
 }
 
 impl AbortGuard {
-    pub fn new(counter: Arc<AtomicUsize>, armed: bool) -> AbortGuard {
+    pub fn new(counter: Arc<watch::Sender<usize>>, armed: bool) -> AbortGuard {
         AbortGuard { counter, armed }
     }
 
@@ -39,7 +40,7 @@ impl AbortGuard {
 impl Drop for AbortGuard {
     fn drop(&mut self) {
         if self.armed {
-            self.counter.fetch_add(1, Ordering::SeqCst);
+            self.counter.send_modify(|n| *n += 1);
         }
     }
 }
@@ -145,6 +146,7 @@ fn paced(
         match frames.next() {
             Some(frame) => {
                 if !first && !delay.is_zero() {
+                    // Simulation: an upstream that writes its events slowly.
                     tokio::time::sleep(delay).await;
                 }
                 Some((Ok(Frame::data(frame)), (frames, false, guard)))
@@ -173,11 +175,14 @@ fn cut_after(frames: impl Iterator<Item = Bytes> + Send + 'static, delay: Durati
         match frames.next() {
             Some(frame) => {
                 if !first && !delay.is_zero() {
+                    // Simulation: an upstream that writes its events slowly.
                     tokio::time::sleep(delay).await;
                 }
                 Some((Ok(Frame::data(frame)), (frames, false, false)))
             }
             None => {
+                // hyper tells no one when the bytes it took reached the
+                // socket; the error would otherwise discard them.
                 tokio::time::sleep(FLUSH_BEFORE_CUT.max(delay)).await;
                 Some((
                     Err(io::Error::other("fake upstream cut the stream")),

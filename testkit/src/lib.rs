@@ -11,14 +11,16 @@
 
 mod answer;
 mod anthropic;
+mod beacon;
 mod body;
+mod dispatch;
 mod errors;
 mod models;
 mod openai;
 mod openai_stream;
 mod reply;
 mod server;
-mod sse;
+pub mod sse;
 pub mod sshd;
 mod state;
 mod tcp_proxy;
@@ -31,17 +33,16 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
-
 pub use reply::{Reply, ReplyKind};
+pub use server::Arrival;
 pub use state::Recorded;
 pub use tcp_proxy::TcpProxy;
 pub use web::{
-    ARTICLE_HTML, Arrival, ExaMode, ExaPath, FakeExa, FakePages, FakeSearxng, JSON_DATA,
-    PLAIN_TEXT, PNG_BYTES, SearxngMode,
+    ARTICLE_HTML, ExaMode, ExaPath, FakeExa, FakePages, FakeSearxng, JSON_DATA, PLAIN_TEXT,
+    PNG_BYTES, SearxngMode,
 };
 
+use server::Server;
 use state::State;
 
 /// Which upstream a [`FakeLlm`] imitates.
@@ -70,9 +71,8 @@ impl fmt::Display for FakeKind {
 /// §7 "What the fake servers must reproduce"), non-streaming and streaming (SSE).
 /// Dropping it stops accepting connections.
 pub struct FakeLlm {
-    port: u16,
+    server: Server,
     state: Arc<State>,
-    task: JoinHandle<()>,
 }
 
 impl FakeLlm {
@@ -81,19 +81,14 @@ impl FakeLlm {
     /// # Panics
     /// When no local port can be bound.
     pub async fn start(kind: FakeKind) -> FakeLlm {
-        let listener = listen().expect("fake upstream: bind 127.0.0.1:0");
-        let port = listener
-            .local_addr()
-            .expect("fake upstream: local address")
-            .port();
         let key = match kind {
             FakeKind::OpenAi => "sk-fake-openai-0123456789abcdef",
             FakeKind::Xai => "xai-fake-0123456789abcdef",
             FakeKind::Anthropic => "sk-ant-fake-0123456789abcdef",
         };
         let state = Arc::new(State::new(kind, key.to_owned(), models::defaults(kind)));
-        let task = server::spawn(listener, state.clone());
-        FakeLlm { port, state, task }
+        let server = Server::start(dispatch::handler(state.clone()));
+        FakeLlm { server, state }
     }
 
     /// Which upstream this fake imitates.
@@ -105,8 +100,8 @@ impl FakeLlm {
     /// matching how OPENAI_BASE_URL / XAI_BASE_URL / ANTHROPIC_BASE_URL are written.
     pub fn base_url(&self) -> String {
         match self.state.kind {
-            FakeKind::Anthropic => format!("http://127.0.0.1:{}", self.port),
-            FakeKind::OpenAi | FakeKind::Xai => format!("http://127.0.0.1:{}/v1", self.port),
+            FakeKind::Anthropic => format!("http://{}", self.server.addr()),
+            FakeKind::OpenAi | FakeKind::Xai => format!("http://{}/v1", self.server.addr()),
         }
     }
 
@@ -127,7 +122,7 @@ impl FakeLlm {
 
     /// Every request received (all paths), in arrival order.
     pub fn requests(&self) -> Vec<Recorded> {
-        self.state.requests()
+        self.server.requests()
     }
 
     /// The requests sent to the generation endpoint only, in arrival order.
@@ -158,7 +153,7 @@ impl FakeLlm {
     /// Number of generation connections the fake saw closed by the client before it
     /// finished answering (to prove a client abort reached the upstream).
     pub fn aborted_by_client(&self) -> usize {
-        self.state.aborted.load(Ordering::SeqCst)
+        *self.state.aborted.borrow()
     }
 
     /// Bytes of event-stream frames the fake has handed to its connections so far
@@ -175,6 +170,8 @@ impl FakeLlm {
         let mut last = self.stream_bytes_sent();
         let mut still_since = Instant::now();
         while still_since.elapsed() < still_for && started.elapsed() < give_up {
+            // Sampled, not awaited: a stall is the absence of progress,
+            // which only watching over time can show.
             tokio::time::sleep(Duration::from_millis(25)).await;
             let now = self.stream_bytes_sent();
             if now != last {
@@ -185,39 +182,12 @@ impl FakeLlm {
         last
     }
 
-    /// Wait until [`FakeLlm::aborted_by_client`] reaches `n` (true) or `timeout` passes
-    /// (false). A hang-up is noticed asynchronously, so poll rather than read once.
-    pub async fn wait_for_aborts(&self, n: usize, timeout: Duration) -> bool {
-        let end = Instant::now() + timeout;
-        loop {
-            if self.aborted_by_client() >= n {
-                return true;
-            }
-            if Instant::now() >= end {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-}
-
-/// The send buffer of every connection the fake accepts (inherited from the
-/// listener). Loopback autotunes it up to 4 MB, which would let a reader that
-/// stops reading leave megabytes in flight; a fixed small buffer makes a
-/// stalled reader stall the fake within a few hundred KB, so tests can tell
-/// a bounded reader from one that reads everything ahead.
-const SEND_BUFFER: u32 = 64 * 1024;
-
-fn listen() -> std::io::Result<TcpListener> {
-    let socket = tokio::net::TcpSocket::new_v4()?;
-    socket.set_send_buffer_size(SEND_BUFFER)?;
-    socket.bind(([127, 0, 0, 1], 0).into())?;
-    socket.listen(1024)
-}
-
-impl Drop for FakeLlm {
-    fn drop(&mut self) {
-        self.task.abort();
+    /// Whether [`FakeLlm::aborted_by_client`] had reached `n` within `within`
+    /// (a hang-up is noticed asynchronously).
+    pub async fn wait_for_aborts(&self, n: usize, within: Duration) -> bool {
+        let mut aborted = self.state.aborted.subscribe();
+        let reached = tokio::time::timeout(within, aborted.wait_for(|a| *a >= n)).await;
+        matches!(reached, Ok(Ok(_)))
     }
 }
 

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+pub use crate::beacon::Beacon;
+
 const SSHD: &str = "/usr/sbin/sshd";
 
 /// The fake `codex`: prints its working folder, whether stdin was at
@@ -164,6 +166,7 @@ impl Sshd {
                     return Ok(());
                 }
             }
+            // Polled: sshd (without systemd) tells no one that it listens.
             std::thread::sleep(Duration::from_millis(50));
         }
         Err(format!("sshd not ready after 10 s: {}", self.log()))
@@ -235,46 +238,4 @@ fn free_port() -> u16 {
 fn run(program: &str, args: &[&str]) -> String {
     let out = Command::new(program).args(args).output().expect(program);
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Whether a local process's command line contains `pattern` (the "remote"
-/// is this machine).
-pub fn process_running(pattern: &str) -> bool {
-    Command::new("pgrep")
-        .arg("-f")
-        .arg(pattern)
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
-/// Polls until no process matches `pattern`; whether that happened in time.
-pub fn wait_gone(pattern: &str, within: Duration) -> bool {
-    let until = Instant::now() + within;
-    loop {
-        if !process_running(pattern) {
-            return true;
-        }
-        if Instant::now() >= until {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// A token unique to this call, for `pgrep -f` and marker files.
-pub fn unique() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{}{:06}{}",
-        std::process::id() % 1000,
-        nanos % 1_000_000,
-        N.fetch_add(1, Ordering::SeqCst)
-    )
 }

@@ -1,10 +1,11 @@
-//! Shared state of one fake: reply queue, request log, model list, stored responses.
+//! Shared state of one LLM fake: reply queue, model list, stored responses.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
+use tokio::sync::watch;
 
 use crate::{FakeKind, FakeLlm, Reply};
 
@@ -85,7 +86,8 @@ pub(crate) struct Stored {
 pub(crate) struct State {
     pub kind: FakeKind,
     pub key: String,
-    pub aborted: Arc<AtomicUsize>,
+    /// Generation connections the client closed before the answer ended.
+    pub aborted: Arc<watch::Sender<usize>>,
     /// Bytes of event-stream frames handed to the connection so far.
     pub streamed: Arc<AtomicUsize>,
     inner: Mutex<Inner>,
@@ -94,7 +96,6 @@ pub(crate) struct State {
 struct Inner {
     responder: Option<Responder>,
     queue: VecDeque<Reply>,
-    requests: Vec<Recorded>,
     models: Vec<String>,
     models_failure: Option<u16>,
     counters: HashMap<&'static str, u64>,
@@ -106,12 +107,11 @@ impl State {
         State {
             kind,
             key,
-            aborted: Arc::new(AtomicUsize::new(0)),
+            aborted: Arc::new(watch::Sender::new(0)),
             streamed: Arc::new(AtomicUsize::new(0)),
             inner: Mutex::new(Inner {
                 responder: None,
                 queue: VecDeque::new(),
-                requests: Vec::new(),
                 models,
                 models_failure: None,
                 counters: HashMap::new(),
@@ -138,14 +138,6 @@ impl State {
         }
         let next = self.lock().queue.pop_front();
         next.unwrap_or_else(|| Reply::text(&format!("Hello from the fake {}.", self.kind)))
-    }
-
-    pub fn record(&self, r: Recorded) {
-        self.lock().requests.push(r);
-    }
-
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.lock().requests.clone()
     }
 
     /// `<prefix>_<n>`, n counting from 1 per prefix.

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestClock, spawn_app, spawn_app_with_clock};
 
 fn png_data_url() -> String {
     let mut bytes = vec![0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
@@ -167,9 +167,10 @@ async fn messages_append_in_order_and_merge_metadata() {
 
 #[tokio::test]
 async fn rename_list_order_and_delete() {
-    let app = spawn_app().await;
+    let clock = TestClock::now();
+    let app = spawn_app_with_clock(&clock).await;
     let (_, a) = app.post_json("/v1/chats", &json!({ "title": "a" })).await;
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    clock.advance_ms(1);
     let (_, b) = app.post_json("/v1/chats", &json!({ "title": "b" })).await;
     let a_id = a["chat"]["id"].as_str().unwrap().to_string();
     let b_id = b["chat"]["id"].as_str().unwrap().to_string();
@@ -183,7 +184,7 @@ async fn rename_list_order_and_delete() {
         .collect();
     assert_eq!(ids, [b_id.as_str(), a_id.as_str()]);
 
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    clock.advance_ms(1);
     let (status, renamed) = app
         .send_json(
             Method::PATCH,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use sybil_testkit::Reply;
-use sybil_testkit::sshd::{process_running, sshd, unique};
+use sybil_testkit::sshd::{Beacon, sshd};
 
 use crate::helpers::{Fakes, spawn_app_with};
 use crate::sse::{parse_frames, read_until};
@@ -35,14 +35,9 @@ async fn stop_kills_the_running_shell_command_on_the_devbox() {
     let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let app = spawn_app_with(&vars).await;
 
-    let sleep = format!("sleep 60.{}", unique());
-    let started = sshd.path("started");
+    let mut beacon = Beacon::new(&sshd.path("beacon"));
     let finished = sshd.path("finished");
-    let command = format!(
-        "touch '{}'; {sleep}; touch '{}'",
-        started.display(),
-        finished.display()
-    );
+    let command = format!("{}sleep 60; touch '{}'", beacon.open(), finished.display());
     fakes.openai.push(
         Reply::tool_calls(&[("shell_exec", &json!({ "command": command }).to_string())])
             .with_text("Running it. "),
@@ -58,13 +53,10 @@ async fn stop_kills_the_running_shell_command_on_the_devbox() {
         .to_string();
 
     // Stop once the command runs on the devbox.
-    for _ in 0..200 {
-        if started.exists() && process_running(&sleep) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(process_running(&sleep), "the remote command started");
+    assert!(
+        beacon.started(Duration::from_secs(10)).await,
+        "the remote command started"
+    );
     let (status, body) = app
         .post_json(&format!("/v1/chat-completions/{id}/stop"), &json!({}))
         .await;
@@ -74,14 +66,9 @@ async fn stop_kills_the_running_shell_command_on_the_devbox() {
     let frames = parse_frames(&(buffer + &rest));
     assert_eq!(frames.last().unwrap().event, "done");
     assert!(frames.iter().all(|f| f.event != "tool_call"));
-    // Polled without blocking: the server runs on this test's runtime.
-    for _ in 0..100 {
-        if !process_running(&sleep) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(!process_running(&sleep), "{sleep} still runs on the devbox");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        beacon.ended(Duration::from_secs(5)).await,
+        "the command still runs on the devbox"
+    );
     assert!(!finished.exists(), "the command went on after the stop");
 }

@@ -1,11 +1,17 @@
 //! `spawn_app`: a real server on 127.0.0.1:0 over a fresh SQLite file.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use reqwest::Client;
 use serde_json::Value;
 use sybil::config::Config;
 use sybil::startup::{Application, QueuedCallLog};
+use sybil_domain::Timestamp;
+use sybil_ports::outbound::Clock;
+use sybil_system::SystemClock;
 use sybil_testkit::{FakeKind, FakeLlm};
 
 pub struct TestApp {
@@ -99,8 +105,43 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     app
 }
 
+/// The time a server reads, moved only by the test: how a test orders
+/// what it creates by time without waiting for the wall clock to move.
+#[derive(Clone)]
+pub struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    /// Stopped at the current time.
+    pub fn now() -> TestClock {
+        TestClock(Arc::new(AtomicI64::new(SystemClock.now().millis())))
+    }
+
+    pub fn advance_ms(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// A server over a fresh SQLite file that reads the time from `clock`.
+pub async fn spawn_app_with_clock(clock: &TestClock) -> TestApp {
+    let db_path = temp_db_path();
+    let url = format!("sqlite://{}?mode=rwc", db_path.display());
+    let mut app = start(&url, &[], Arc::new(clock.clone())).await;
+    app.db_path = Some(db_path);
+    app
+}
+
 /// Starts a server on the given database, which it does not own.
 pub async fn spawn_app_on(db_url: &str, vars: &[(String, String)]) -> TestApp {
+    start(db_url, vars, Arc::new(SystemClock)).await
+}
+
+async fn start(db_url: &str, vars: &[(String, String)], clock: Arc<dyn Clock>) -> TestApp {
     let mut all: Vec<(String, String)> = vec![
         ("PORT".into(), "0".into()),
         ("DATABASE_URL".into(), db_url.to_string()),
@@ -113,7 +154,9 @@ pub async fn spawn_app_on(db_url: &str, vars: &[(String, String)]) -> TestApp {
             .map(|(_, v)| v.clone())
     })
     .expect("test configuration");
-    let app = Application::build(&config).await.expect("build app");
+    let app = Application::build_with_clock(&config, clock)
+        .await
+        .expect("build app");
     let base = format!("http://{}", app.addr());
     let call_log = app.call_log();
     tokio::spawn(app.run_until_stopped());
@@ -232,5 +275,27 @@ impl TestApp {
             .collect();
         let _ = db.close().await;
         calls
+    }
+}
+
+/// `probe`'s first `Some`, tried until `within` has passed. Only for what
+/// the server does after its answer has gone out (a partial answer stored
+/// once the client left, a figure recorded as a job ends): a black-box
+/// client can observe that, but nothing tells it, so it asks again every
+/// 20 ms. Never for an order between events.
+pub async fn eventually<T, F, Fut>(within: Duration, mut probe: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let give_up = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = probe().await {
+            return Some(found);
+        }
+        if tokio::time::Instant::now() >= give_up {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -2,10 +2,12 @@
 //! answers on `/v1` and `/openai/v1`, and the `/metrics` histogram that
 //! covers streams and resumable jobs too.
 
+use std::time::Duration;
+
 use serde_json::json;
 use sybil_testkit::Reply;
 
-use crate::helpers::{TestApp, spawn_with_fakes};
+use crate::helpers::{TestApp, eventually, spawn_with_fakes};
 use crate::production::{metrics_text, sample};
 use crate::sse::parse_frames;
 
@@ -100,13 +102,9 @@ async fn streams_and_resumable_jobs_are_measured_in_metrics() {
         "{streams} -> {after_streams}"
     );
     // The job records its figure as it finishes, just after the last event.
-    let mut after_jobs = 0.0;
-    for _ in 0..50 {
-        after_jobs = completions_measured(&app, "resumable").await;
-        if after_jobs > jobs {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(after_jobs >= jobs + 1.0, "{jobs} -> {after_jobs}");
+    let after_jobs = eventually(Duration::from_secs(1), || async {
+        Some(completions_measured(&app, "resumable").await).filter(|n| *n > jobs)
+    })
+    .await;
+    assert!(after_jobs >= Some(jobs + 1.0), "{jobs} -> {after_jobs:?}");
 }

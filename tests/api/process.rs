@@ -102,7 +102,7 @@ fn migrate_then_serve_with_json_logs_and_stop_cleanly_on_sigterm() {
         }
     }
 
-    std::thread::sleep(Duration::from_millis(100));
+    // At once: the signal handlers are in place before "listening" is logged.
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

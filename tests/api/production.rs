@@ -443,15 +443,12 @@ async fn openai_streams_are_chunks_ending_with_done() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let text = resp.text().await.unwrap();
-    let data: Vec<&str> = text
-        .split("\n\n")
-        .filter(|f| !f.is_empty() && !f.starts_with(':'))
-        .map(|f| f.strip_prefix("data: ").unwrap_or_else(|| panic!("{f}")))
-        .collect();
-    assert_eq!(data.last(), Some(&"[DONE]"));
-    let chunks: Vec<Value> = data[..data.len() - 1]
+    let events = sybil_testkit::sse::parse(&text);
+    assert!(events.iter().all(|e| e.event.is_none()), "{text}");
+    assert_eq!(events.last().unwrap().data, "[DONE]");
+    let chunks: Vec<Value> = events[..events.len() - 1]
         .iter()
-        .map(|d| serde_json::from_str(d).unwrap())
+        .map(sybil_testkit::sse::Event::json)
         .collect();
     let id = chunks[0]["id"].clone();
     for c in &chunks {

@@ -28,6 +28,8 @@ async fn an_http1_request_that_arrives_in_pieces_is_served() {
     let host = app.base.strip_prefix("http://").unwrap();
     let mut stream = TcpStream::connect(host).await.unwrap();
     stream.write_all(b"P").await.unwrap();
+    // Simulation of a slow client, not an order: were both pieces read
+    // together, the request would still have to be served.
     tokio::time::sleep(Duration::from_millis(50)).await;
     stream
         .write_all(

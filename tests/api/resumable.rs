@@ -202,13 +202,8 @@ async fn stop_cancels_a_running_tool() {
     );
     let (first, resp) = open_until(&app, &request(None), 2).await;
     let id = first[0].data["completionId"].as_str().unwrap().to_string();
-    // Wait for the page request to be under way, then stop.
-    for _ in 0..100 {
-        if !pages.requests().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Stop once the page request is under way.
+    assert!(pages.requests_reach(1, Duration::from_secs(10)).await);
     let started = std::time::Instant::now();
     let (status, _) = app
         .post_json(&format!("/v1/chat-completions/{id}/stop"), &json!({}))

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sybil_testkit::{ExaMode, ExaPath, FakeExa};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TestClock, spawn_app, spawn_app_with, spawn_app_with_clock};
 
 async fn with_exa() -> (TestApp, FakeExa) {
     let exa = FakeExa::start().await;
@@ -26,7 +26,8 @@ async fn new_search(app: &TestApp, body: Value) -> String {
 
 #[tokio::test]
 async fn searches_are_created_listed_read_and_deleted_in_the_seed_shapes() {
-    let app = spawn_app().await;
+    let clock = TestClock::now();
+    let app = spawn_app_with_clock(&clock).await;
     let (status, created) = app
         .post_json("/v1/searches", &json!({ "title": "Rust", "query": "" }))
         .await;
@@ -38,7 +39,7 @@ async fn searches_are_created_listed_read_and_deleted_in_the_seed_shapes() {
     );
     assert_eq!(s.as_object().unwrap().len(), 5);
     let id = s["id"].as_str().unwrap();
-    tokio::time::sleep(Duration::from_millis(3)).await;
+    clock.advance_ms(1);
     let second = new_search(&app, json!({})).await;
     let (_, list) = app.get_json("/v1/searches").await;
     let ids: Vec<&str> = list["searches"]

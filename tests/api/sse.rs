@@ -1,8 +1,10 @@
-//! Reading Server-Sent Events in tests.
+//! Sybil's `/v1` event streams as tests read them: the test kit's SSE
+//! reader, with every event named, numbered and JSON.
 
 use serde_json::Value;
+use sybil_testkit::sse;
 
-/// One parsed SSE frame.
+/// One event of a `/v1` stream.
 #[derive(Debug, Clone)]
 pub struct Frame {
     pub event: String,
@@ -10,26 +12,14 @@ pub struct Frame {
     pub data: Value,
 }
 
-/// The frames of an SSE body (comments such as `: ping` skipped).
+/// The events of a `/v1` stream body (comments such as `: ping` skipped).
 pub fn parse_frames(text: &str) -> Vec<Frame> {
-    text.split("\n\n")
-        .filter(|block| !block.trim().is_empty() && !block.starts_with(':'))
-        .map(|block| {
-            let mut frame = Frame {
-                event: String::new(),
-                id: 0,
-                data: Value::Null,
-            };
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("event: ") {
-                    frame.event = v.to_string();
-                } else if let Some(v) = line.strip_prefix("id: ") {
-                    frame.id = v.parse().unwrap();
-                } else if let Some(v) = line.strip_prefix("data: ") {
-                    frame.data = serde_json::from_str(v).unwrap();
-                }
-            }
-            frame
+    sse::parse(text)
+        .into_iter()
+        .map(|e| Frame {
+            id: e.id.as_deref().map_or(0, |id| id.parse().unwrap()),
+            data: e.json(),
+            event: e.event.unwrap_or_default(),
         })
         .collect()
 }

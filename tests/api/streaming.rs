@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sybil_testkit::{FakeKind, Reply};
 
-use crate::helpers::{TestApp, spawn_with_fakes};
+use crate::helpers::{TestApp, eventually, spawn_with_fakes};
 use crate::sse::{Frame, parse_frames, read_until, text_of};
 
 async fn stream_all(app: &TestApp, body: Value) -> Vec<Frame> {
@@ -201,38 +201,30 @@ async fn a_client_that_disconnects_aborts_the_upstream_and_keeps_the_partial_tex
             .await,
         "the upstream saw its connection closed"
     );
-    let mut stored = None;
-    for _ in 0..100 {
+    let stored = eventually(Duration::from_secs(2), || async {
         let (_, detail) = app.get_json(&format!("/v1/chats/{chat}")).await;
         let last = detail["chat"]["messages"]
             .as_array()
             .unwrap()
             .last()
-            .unwrap()
-            .clone();
-        if last["role"] == "assistant" {
-            stored = Some(last);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let stored = stored.expect("the partial answer is stored");
+            .cloned();
+        last.filter(|m| m["role"] == "assistant")
+    })
+    .await
+    .expect("the partial answer is stored");
     assert_eq!(stored["metadata"], json!({ "stopped": true }));
     let content = stored["content"].as_str().unwrap();
     assert!(
         content.starts_with(&seen) && content.len() < words.join(" ").len(),
         "{content:?} / {seen:?}"
     );
-    // The call log is written just after the message; give it the same grace.
-    let mut status = None;
-    for _ in 0..100 {
-        if let Some(call) = app.llm_calls().await.pop() {
-            status = Some(call.status);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(status.as_deref(), Some("stopped"));
+    // The call is recorded just after the message.
+    let call = eventually(Duration::from_secs(2), || async {
+        app.llm_calls().await.pop()
+    })
+    .await
+    .expect("the call is recorded");
+    assert_eq!(call.status, "stopped");
 }
 
 #[tokio::test]

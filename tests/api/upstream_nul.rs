@@ -7,6 +7,7 @@ use sybil_testkit::{FakePages, Reply};
 
 use crate::helpers::{Fakes, TestApp, spawn_app_on, temp_db_path};
 use crate::pg_database::PgDatabase;
+use crate::sse::{parse_frames, text_of};
 
 const REPLACED: char = '\u{FFFD}';
 
@@ -52,13 +53,7 @@ async fn upstream_nuls_are_replaced(app: &TestApp, fakes: &Fakes) {
     assert_eq!(resp.status(), 200);
     let events = resp.text().await.unwrap();
     assert!(!events.contains("\\u0000"), "{events}");
-    let mut deltas = String::new();
-    for data in events.lines().filter_map(|l| l.strip_prefix("data:")) {
-        let data: Value = serde_json::from_str(data.trim()).unwrap();
-        if let Some(text) = data["text"].as_str() {
-            deltas.push_str(text);
-        }
-    }
+    let deltas = text_of(&parse_frames(&events));
     assert_eq!(deltas, format!("streamed{REPLACED}answer"), "{events}");
     let stored = messages(app, &chat).await;
     assert_eq!(stored[1]["content"], format!("streamed{REPLACED}answer"));

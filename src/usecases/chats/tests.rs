@@ -45,7 +45,7 @@ fn text_attachment(filename: &str) -> AttachmentInput {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn create_chat_stores_header_and_messages_in_one_call() {
     let mut repo = MockChatRepository::new();
     repo.expect_create_chat()
@@ -85,7 +85,7 @@ async fn create_chat_stores_header_and_messages_in_one_call() {
     assert_eq!(chat.id, Uuid::from_u128(4));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn create_chat_refuses_half_a_model_choice_without_storing() {
     // No expectation on the repository: any call would fail the test.
     let err = service(MockChatRepository::new())
@@ -101,7 +101,7 @@ async fn create_chat_refuses_half_a_model_choice_without_storing() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn create_chat_refuses_a_bad_attachment_without_storing() {
     let mut bad = user("x");
     bad.attachments = vec![text_attachment("ok.md"), AttachmentInput::default()];
@@ -120,7 +120,7 @@ async fn create_chat_refuses_a_bad_attachment_without_storing() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn ids_that_are_not_uuids_are_not_found_without_a_query() {
     let svc = service(MockChatRepository::new());
     assert_eq!(svc.get_chat("nope").await.unwrap_err(), ChatError::NotFound);
@@ -135,7 +135,7 @@ async fn ids_that_are_not_uuids_are_not_found_without_a_query() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rename_with_a_blank_title_clears_it() {
     let mut repo = MockChatRepository::new();
     repo.expect_rename_chat()
@@ -148,7 +148,7 @@ async fn rename_with_a_blank_title_clears_it() {
     assert_eq!(chat.title, None);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn unknown_chats_are_not_found() {
     let mut repo = MockChatRepository::new();
     repo.expect_delete_chat().returning(|_| Ok(false));
@@ -170,7 +170,7 @@ async fn unknown_chats_are_not_found() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn add_message_validates_then_appends_and_returns_the_stored_message() {
     let mut repo = MockChatRepository::new();
     repo.expect_append_messages()
@@ -191,7 +191,7 @@ async fn add_message_validates_then_appends_and_returns_the_stored_message() {
     assert_eq!(message.metadata, None);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn add_message_names_the_body_field_for_a_bad_role() {
     let err = service(MockChatRepository::new())
         .add_message(
@@ -209,7 +209,7 @@ async fn add_message_names_the_body_field_for_a_bad_role() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn storage_failures_pass_through() {
     let mut repo = MockChatRepository::new();
     repo.expect_list_chats().returning(|| {

@@ -14,7 +14,7 @@ use sybil_ports::outbound::{
     CompletionJob, JobStatus, JobStore, LlmError, LlmProvider, LlmResponse, LlmStreamEvent,
     RawJson, RecordedEvent, StorageError, Usage,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::engine::{Engine, Prepared};
@@ -31,6 +31,8 @@ struct MemoryJobs {
     jobs: Mutex<HashMap<Uuid, (CompletionJob, Vec<RecordedEvent>)>>,
     down: AtomicBool,
     fail_appends: AtomicUsize,
+    /// Told of every change of a job's status.
+    status_changed: watch::Sender<()>,
 }
 
 fn outage() -> StorageError {
@@ -110,6 +112,7 @@ impl JobStore for MemoryJobs {
         let running = job.status == JobStatus::Running;
         if running {
             job.status = status;
+            self.status_changed.send_replace(());
         }
         Ok(running)
     }
@@ -141,6 +144,9 @@ impl JobStore for MemoryJobs {
                 job.status = JobStatus::Failed;
                 failed.push((job.id, events.last().map_or(0, |e| e.seq)));
             }
+        }
+        if !failed.is_empty() {
+            self.status_changed.send_replace(());
         }
         Ok(failed)
     }
@@ -248,13 +254,16 @@ impl Setup {
     /// Waits (on paused time, at most a minute of it) until the job has its
     /// final status.
     async fn ended(&self, id: Uuid) -> JobStatus {
-        for _ in 0..120 {
-            if self.jobs.status(id) != JobStatus::Running {
-                return self.jobs.status(id);
+        let mut changed = self.jobs.status_changed.subscribe();
+        let ended = async {
+            while self.jobs.status(id) == JobStatus::Running {
+                changed.changed().await.unwrap();
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-        panic!("the job is still running");
+            self.jobs.status(id)
+        };
+        tokio::time::timeout(Duration::from_secs(60), ended)
+            .await
+            .expect("the job is still running")
     }
 }
 
@@ -552,6 +561,7 @@ async fn a_drain_lets_a_job_that_ends_in_time_finish() {
     let (id, live, upstream) = t.start().await;
     say(&upstream, "all ");
     tokio::spawn(async move {
+        // Simulated time (paused): an upstream that takes 10 s to finish.
         tokio::time::sleep(Duration::from_secs(10)).await;
         say(&upstream, "of it");
         answer(&upstream, "all of it");

@@ -11,6 +11,7 @@ use sybil_ports::outbound::{
     ChatWithMessages, FetchedPage, LlmError, LlmProvider, LlmResponse, LlmStreamEvent, PageFetcher,
     RawJson, SearchHit, StorageError, ToolCall, ToolError, Usage, WebSearch,
 };
+use tokio::sync::Notify;
 
 use super::*;
 use crate::usecases::tools::ToolRunner;
@@ -19,6 +20,8 @@ use crate::usecases::tools::ToolRunner;
 pub(super) struct MemoryStore {
     chat: Mutex<Option<ChatWithMessages>>,
     pub(super) calls: Mutex<Vec<LlmCall>>,
+    /// Told of each recorded call (a permit is kept when nobody waits).
+    call_recorded: Notify,
 }
 
 #[async_trait]
@@ -87,6 +90,7 @@ impl ChatRepository for MemoryStore {
 impl CallLog for MemoryStore {
     async fn record_call(&self, call: &LlmCall) -> Result<(), StorageError> {
         self.calls.lock().unwrap().push(call.clone());
+        self.call_recorded.notify_one();
         Ok(())
     }
 }
@@ -217,13 +221,23 @@ impl LlmProvider for Scripted {
     }
 }
 
-/// Web search whose answer for a query comes after a per-query delay.
-struct SlowSearch;
+/// Web search whose answer for a query starting with "slow" waits until a
+/// search for "fast" has answered: calls that ran one after the other
+/// would never end.
+#[derive(Default)]
+struct SlowSearch {
+    fast_answered: Notify,
+}
 #[async_trait]
 impl WebSearch for SlowSearch {
     async fn search(&self, query: &str) -> Result<Vec<SearchHit>, ToolError> {
-        let ms = query.strip_prefix("slow").map(|_| 60).unwrap_or(0);
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+        if query.starts_with("slow") {
+            self.fast_answered.notified().await;
+        }
+        if query == "fast" {
+            // Kept as a permit if the slow search is not waiting yet.
+            self.fast_answered.notify_one();
+        }
         if query == "fail" {
             return Err(ToolError::new("exa: HTTP 500: boom"));
         }
@@ -256,7 +270,7 @@ fn service(
         clock: Arc::new(sybil_system_clock()),
         ids: Arc::new(Counter::default()),
         tools: ToolRunner {
-            web_search: Some(Arc::new(SlowSearch)),
+            web_search: Some(Arc::new(SlowSearch::default())),
             fetcher: Arc::new(NoFetch),
             devbox: None,
         },
@@ -304,7 +318,7 @@ fn command(provider: Provider, text: &str) -> CompletionCommand {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn tools_run_and_their_outputs_go_back_in_round_two() {
     let store = MemoryStore::with_chat();
     let provider = Scripted::new(
@@ -358,7 +372,7 @@ async fn tools_run_and_their_outputs_go_back_in_round_two() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn calls_of_one_round_run_together_and_are_stored_in_the_models_order() {
     let store = MemoryStore::with_chat();
     let provider = Scripted::new(
@@ -377,9 +391,13 @@ async fn calls_of_one_round_run_together_and_are_stored_in_the_models_order() {
             reply("done", &[]),
         ],
     );
-    service(&store, provider, 100)
-        .complete(command(Provider::Xai, "go"))
+    // On paused time a round that ran its calls one by one would hang
+    // until this gives up.
+    let service = service(&store, provider, 100);
+    let run = service.complete(command(Provider::Xai, "go"));
+    tokio::time::timeout(Duration::from_secs(60), run)
         .await
+        .expect("the slow search waited for the fast one")
         .unwrap();
     let tools: Vec<Message> = store
         .messages()
@@ -412,7 +430,7 @@ async fn calls_of_one_round_run_together_and_are_stored_in_the_models_order() {
     assert_eq!(tools[4].content, "unknown or disabled tool: rm_rf");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_round_limit_ends_with_the_limit_message() {
     let store = MemoryStore::with_chat();
     let provider = Scripted::new(
@@ -439,7 +457,7 @@ async fn the_round_limit_ends_with_the_limit_message() {
     assert_eq!(store.calls.lock().unwrap()[0].tool_rounds, 2);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn anthropic_gets_no_tools_and_its_tool_requests_are_not_run() {
     let store = MemoryStore::with_chat();
     let provider = Scripted::new(
@@ -467,7 +485,7 @@ fn kind(e: &CompletionEvent) -> String {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_stream_sends_meta_deltas_tool_calls_and_done_in_order() {
     let store = MemoryStore::with_chat();
     let provider = Scripted::new(
@@ -507,7 +525,7 @@ async fn a_stream_sends_meta_deltas_tool_calls_and_done_in_order() {
     assert_eq!(Some(stored.last().unwrap().id), done.message_id);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_client_that_leaves_stops_the_upstream_and_keeps_the_partial_text() {
     let store = MemoryStore::with_chat();
     let mut provider = Scripted::new(Provider::OpenAi, vec![reply("one two three four", &[])]);
@@ -521,12 +539,9 @@ async fn a_client_that_leaves_stops_the_upstream_and_keeps_the_partial_text() {
     assert_eq!(kind(&stream.next().await.unwrap()), "delta:one ");
     assert_eq!(kind(&stream.next().await.unwrap()), "delta:two ");
     drop(stream);
-    for _ in 0..100 {
-        if !store.calls.lock().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    tokio::time::timeout(Duration::from_secs(60), store.call_recorded.notified())
+        .await
+        .expect("the stopped call is recorded");
     assert!(*dropped.lock().unwrap(), "the upstream stream was dropped");
     let last = store.messages().last().unwrap().clone();
     assert_eq!(

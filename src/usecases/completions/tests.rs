@@ -113,7 +113,7 @@ fn chat_with(messages: Vec<Message>) -> ChatWithMessages {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn invalid_requests_touch_nothing() {
     let svc = service(
         MockChatRepository::new(),
@@ -133,7 +133,7 @@ async fn invalid_requests_touch_nothing() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_unconfigured_provider_names_its_variable() {
     let svc = service(
         MockChatRepository::new(),
@@ -152,7 +152,7 @@ async fn an_unconfigured_provider_names_its_variable() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn unknown_chats_are_not_found_before_any_provider_call() {
     let mut chats = MockChatRepository::new();
     chats
@@ -172,7 +172,7 @@ async fn unknown_chats_are_not_found_before_any_provider_call() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn with_a_chat_the_history_goes_to_storage_then_the_answer() {
     let mut chats = MockChatRepository::new();
     let mut seq = mockall::Sequence::new();
@@ -247,7 +247,7 @@ async fn with_a_chat_the_history_goes_to_storage_then_the_answer() {
     assert_eq!(out.raw.to_value(), json!({ "id": "resp_1" }));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_upstream_failure_records_an_error_and_stores_no_answer() {
     let mut chats = MockChatRepository::new();
     chats
@@ -281,7 +281,7 @@ async fn an_upstream_failure_records_an_error_and_stores_no_answer() {
     ));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn without_a_chat_nothing_is_stored_but_the_call_is_recorded() {
     let providers = provider(Provider::OpenAi, |p| {
         p.expect_complete().returning(|_| Ok(answer("ok")));
@@ -299,7 +299,7 @@ async fn without_a_chat_nothing_is_stored_but_the_call_is_recorded() {
     assert_eq!(out.usage.total_tokens, 7);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_titled_chat_is_returned_unchanged_without_a_model_call() {
     let mut chats = MockChatRepository::new();
     chats.expect_load_chat().returning(|_| {
@@ -315,7 +315,7 @@ async fn a_titled_chat_is_returned_unchanged_without_a_model_call() {
     assert_eq!(chat.title.as_deref(), Some("Kept"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_untitled_chat_gets_the_cleaned_model_title() {
     let mut chats = MockChatRepository::new();
     chats
@@ -344,7 +344,7 @@ async fn an_untitled_chat_gets_the_cleaned_model_title() {
     assert_eq!(chat.title.as_deref(), Some("Florence weekend trip plan"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn title_suggestion_needs_openai() {
     let mut chats = MockChatRepository::new();
     chats

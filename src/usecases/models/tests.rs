@@ -33,7 +33,7 @@ fn catalog(providers: Vec<MockLlmProvider>) -> ModelCatalog {
     )
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn unconfigured_providers_get_their_fallback_and_an_error() {
     let c = catalog(vec![]);
     c.refresh().await;
@@ -48,7 +48,7 @@ async fn unconfigured_providers_get_their_fallback_and_an_error() {
     assert_eq!(lists[2].models, ["grok-custom"]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_live_list_replaces_the_fallback_and_survives_a_failed_refresh() {
     let mut p = MockLlmProvider::new();
     p.expect_provider().return_const(Provider::OpenAi);
@@ -74,7 +74,7 @@ async fn a_live_list_replaces_the_fallback_and_survives_a_failed_refresh() {
     assert_eq!(second[0].error.as_deref(), Some("openai: boom"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_failed_first_load_falls_back_with_the_error() {
     let mut p = MockLlmProvider::new();
     p.expect_provider().return_const(Provider::Anthropic);
@@ -88,10 +88,10 @@ async fn a_failed_first_load_falls_back_with_the_error() {
     assert_eq!(lists[1].loaded_at, None);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_request_before_the_first_load_waits_only_so_long() {
     let c = catalog(vec![]);
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let lists = c.list_models().await;
     assert!(started.elapsed() >= Duration::from_millis(50));
     assert_eq!(lists.len(), 3);

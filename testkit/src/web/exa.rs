@@ -8,8 +8,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::exa_data;
-use super::server::{Arrival, Reply, Server};
+use super::reply::{self, Reply};
 use crate::Recorded;
+use crate::server::{Arrival, Server};
 
 const KEY: &str = "exa-fake-key-0123456789abcdef";
 const SEARCH_TYPES: [&str; 7] = [
@@ -121,13 +122,15 @@ impl FakeExa {
             }),
         });
         let route_state = state.clone();
-        let server = Server::start(Arc::new(move |r: &Recorded| route(&route_state, r))).await;
+        let server = Server::start(reply::handler(Arc::new(move |r: &Recorded| {
+            route(&route_state, r)
+        })));
         FakeExa { server, state }
     }
 
     /// `http://127.0.0.1:PORT`, written like `EXA_BASE_URL` (no version).
     pub fn base_url(&self) -> String {
-        self.server.base_url()
+        format!("http://{}", self.server.addr())
     }
 
     /// The only key the fake accepts.

@@ -3,12 +3,11 @@
 mod exa;
 mod exa_data;
 mod pages;
+mod reply;
 mod searxng;
-mod server;
 #[cfg(test)]
 mod tests;
 
 pub use exa::{ExaMode, ExaPath, FakeExa};
 pub use pages::{ARTICLE_HTML, FakePages, JSON_DATA, PLAIN_TEXT, PNG_BYTES};
 pub use searxng::{FakeSearxng, SearxngMode};
-pub use server::Arrival;

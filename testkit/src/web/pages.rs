@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::server::{Reply, ReplyBody, Server, query_param};
+use super::reply::{self, Reply, ReplyBody, query_param};
 use crate::Recorded;
+use crate::server::Server;
 
 /// An article whose code (`script`, `style`, `noscript`, `template`,
 /// `svg`) must not reach the text; its words contain entities.
@@ -74,7 +75,7 @@ impl FakePages {
     pub async fn start() -> FakePages {
         let custom: Custom = Arc::default();
         let pages = custom.clone();
-        let server = Server::start(Arc::new(move |r: &Recorded| {
+        let server = Server::start(reply::handler(Arc::new(move |r: &Recorded| {
             let page = pages
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -84,14 +85,13 @@ impl FakePages {
                 Some((content_type, body)) => Reply::bytes(200, &content_type, body),
                 None => route(r),
             }
-        }))
-        .await;
+        })));
         FakePages { server, custom }
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
-        self.server.base_url()
+        format!("http://{}", self.server.addr())
     }
 
     /// `base_url()` + `path` (`path` starts with `/`).
@@ -115,6 +115,11 @@ impl FakePages {
     /// Every request received, in arrival order.
     pub fn requests(&self) -> Vec<Recorded> {
         self.server.requests()
+    }
+
+    /// Whether `n` requests had arrived within `within`.
+    pub async fn requests_reach(&self, n: usize, within: Duration) -> bool {
+        self.server.requests_reach(n, within).await
     }
 }
 

@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::{Value, json};
 
-use super::server::{Reply, Server, query_param};
+use super::reply::{self, Reply, query_param};
 use crate::Recorded;
+use crate::server::Server;
 
 /// Flask's 403 page: what an instance without `json` in `search.formats` answers.
 const FORBIDDEN_PAGE: &str = "<!doctype html>\n<html lang=en>\n<title>403 Forbidden</title>\n\
@@ -62,13 +63,15 @@ impl FakeSearxng {
             }),
         });
         let route_state = state.clone();
-        let server = Server::start(Arc::new(move |r: &Recorded| route(&route_state, r))).await;
+        let server = Server::start(reply::handler(Arc::new(move |r: &Recorded| {
+            route(&route_state, r)
+        })));
         FakeSearxng { server, state }
     }
 
     /// `http://127.0.0.1:PORT`, written like `SEARXNG_BASE_URL`.
     pub fn base_url(&self) -> String {
-        self.server.base_url()
+        format!("http://{}", self.server.addr())
     }
 
     pub fn set_mode(&self, mode: SearxngMode) {

@@ -1,9 +1,9 @@
 //! Anthropic Messages fake: required headers and fields, padded stream frames, paging.
 
 use serde_json::json;
-use sybil_testkit::{FakeKind, FakeLlm, Reply};
+use sybil_testkit::{FakeKind, FakeLlm, Reply, sse};
 
-use crate::helpers::{events, generate, models, send};
+use crate::helpers::{generate, models, send};
 
 fn message(stream: bool) -> serde_json::Value {
     json!({"model": "claude-sonnet-4-20250514", "max_tokens": 100, "stream": stream,
@@ -38,8 +38,8 @@ async fn stream_follows_the_recorded_event_order() {
         raw.contains("    }"),
         "frames are padded like the recorded ones"
     );
-    let events = events(&raw);
-    let names: Vec<&str> = events.iter().map(|e| e.name.as_deref().unwrap()).collect();
+    let events = sse::parse(&raw);
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_deref().unwrap()).collect();
     assert_eq!(
         names,
         [
@@ -55,7 +55,7 @@ async fn stream_follows_the_recorded_event_order() {
         ]
     );
     for e in &events {
-        assert_eq!(e.json()["type"], e.name.as_deref().unwrap());
+        assert_eq!(e.json()["type"], e.event.as_deref().unwrap());
     }
     assert_eq!(events[7].json()["usage"]["output_tokens"], 7);
 }
@@ -64,9 +64,9 @@ async fn stream_follows_the_recorded_event_order() {
 async fn stream_error_is_an_overloaded_error_event() {
     let fake = FakeLlm::start(FakeKind::Anthropic).await;
     fake.push(Reply::stream_error("a b c", 1, "Overloaded"));
-    let events = events(&generate(&fake, message(true)).await.text().await.unwrap());
+    let events = sse::parse(&generate(&fake, message(true)).await.text().await.unwrap());
     let last = events.last().unwrap();
-    assert_eq!(last.name.as_deref(), Some("error"));
+    assert_eq!(last.event.as_deref(), Some("error"));
     assert_eq!(last.json()["error"]["type"], "overloaded_error");
 }
 

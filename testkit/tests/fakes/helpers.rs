@@ -1,4 +1,4 @@
-//! A reqwest client for the fakes and a minimal SSE splitter.
+//! A reqwest client for the fakes.
 
 use serde_json::Value;
 use sybil_testkit::{FakeKind, FakeLlm};
@@ -41,38 +41,4 @@ pub async fn models(fake: &FakeLlm, query: &str) -> reqwest::Response {
             .bearer_auth(fake.api_key()),
     };
     req.send().await.expect("models request")
-}
-
-/// One SSE event: its `event:` name (if any) and its joined `data:` lines.
-#[derive(Debug)]
-pub struct Event {
-    pub name: Option<String>,
-    pub data: String,
-}
-
-impl Event {
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.data).unwrap_or_else(|e| panic!("{e}: {}", self.data))
-    }
-}
-
-pub fn events(body: &str) -> Vec<Event> {
-    body.split("\n\n")
-        .filter(|b| !b.trim().is_empty())
-        .map(|block| {
-            let mut name = None;
-            let mut data = Vec::new();
-            for line in block.lines() {
-                if let Some(n) = line.strip_prefix("event: ") {
-                    name = Some(n.to_owned());
-                } else if let Some(d) = line.strip_prefix("data: ") {
-                    data.push(d);
-                }
-            }
-            Event {
-                name,
-                data: data.join("\n"),
-            }
-        })
-        .collect()
 }

@@ -1,9 +1,9 @@
 //! OpenAI Responses fake: bodies, stored-response rules, stream event order, errors.
 
 use serde_json::json;
-use sybil_testkit::{FakeKind, FakeLlm, Reply};
+use sybil_testkit::{FakeKind, FakeLlm, Reply, sse};
 
-use crate::helpers::{events, generate, models, send};
+use crate::helpers::{generate, models, send};
 
 #[tokio::test]
 async fn text_answer_is_a_response_object() {
@@ -103,8 +103,8 @@ async fn streamed_text_follows_the_recorded_event_order() {
             .unwrap()
             .starts_with("text/event-stream")
     );
-    let events = events(&resp.text().await.unwrap());
-    let names: Vec<&str> = events.iter().map(|e| e.name.as_deref().unwrap()).collect();
+    let events = sse::parse(&resp.text().await.unwrap());
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_deref().unwrap()).collect();
     assert_eq!(
         names,
         [
@@ -124,7 +124,7 @@ async fn streamed_text_follows_the_recorded_event_order() {
     let mut text = String::new();
     for (i, e) in events.iter().enumerate() {
         let v = e.json();
-        assert_eq!(v["type"], e.name.as_deref().unwrap());
+        assert_eq!(v["type"], e.event.as_deref().unwrap());
         assert_eq!(v["sequence_number"], i);
         if let Some(d) = v["delta"].as_str() {
             text.push_str(d);
@@ -155,8 +155,8 @@ async fn streamed_tool_call_has_no_name_in_arguments_done() {
         json!({"model": "gpt-5", "input": "Hi", "stream": true}),
     )
     .await;
-    let events = events(&resp.text().await.unwrap());
-    let names: Vec<&str> = events.iter().map(|e| e.name.as_deref().unwrap()).collect();
+    let events = sse::parse(&resp.text().await.unwrap());
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_deref().unwrap()).collect();
     assert_eq!(
         names[2..4],
         ["response.output_item.added", "response.output_item.done"]
@@ -167,13 +167,13 @@ async fn streamed_tool_call_has_no_name_in_arguments_done() {
     assert_eq!(added["item"]["call_id"], "call_1");
     let args: String = events
         .iter()
-        .filter(|e| e.name.as_deref() == Some("response.function_call_arguments.delta"))
+        .filter(|e| e.event.as_deref() == Some("response.function_call_arguments.delta"))
         .map(|e| e.json()["delta"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(args, r#"{"location":"Florence, Italy"}"#);
     let done = events
         .iter()
-        .find(|e| e.name.as_deref() == Some("response.function_call_arguments.done"))
+        .find(|e| e.event.as_deref() == Some("response.function_call_arguments.done"))
         .unwrap();
     assert!(done.json().get("name").is_none());
     assert_eq!(names.last(), Some(&"response.completed"));
@@ -188,13 +188,13 @@ async fn stream_error_is_the_nested_error_event() {
         json!({"model": "gpt-4.1-mini", "input": "Hi", "stream": true}),
     )
     .await;
-    let events = events(&resp.text().await.unwrap());
+    let events = sse::parse(&resp.text().await.unwrap());
     let last = events.last().unwrap();
-    assert_eq!(last.name.as_deref(), Some("error"));
+    assert_eq!(last.event.as_deref(), Some("error"));
     assert_eq!(last.json()["error"]["message"], "quota gone");
     let deltas = events
         .iter()
-        .filter(|e| e.name.as_deref() == Some("response.output_text.delta"))
+        .filter(|e| e.event.as_deref() == Some("response.output_text.delta"))
         .count();
     assert_eq!(deltas, 2);
 }

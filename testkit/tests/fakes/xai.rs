@@ -1,9 +1,9 @@
 //! xAI Chat Completions fake: tool turns, data-only streams ending in `[DONE]`, errors.
 
 use serde_json::json;
-use sybil_testkit::{FakeKind, FakeLlm, Reply};
+use sybil_testkit::{FakeKind, FakeLlm, Reply, sse};
 
-use crate::helpers::{events, generate, models, send};
+use crate::helpers::{generate, models, send};
 
 fn chat(stream: bool) -> serde_json::Value {
     json!({"model": "grok-4-fast", "messages": [{"role": "user", "content": "Hi"}], "stream": stream,
@@ -34,8 +34,8 @@ async fn stream_is_data_only_and_ends_with_usage_then_done() {
     let fake = FakeLlm::start(FakeKind::Xai).await;
     fake.push(Reply::text("The current weather"));
     let resp = generate(&fake, chat(true)).await;
-    let events = events(&resp.text().await.unwrap());
-    assert!(events.iter().all(|e| e.name.is_none()));
+    let events = sse::parse(&resp.text().await.unwrap());
+    assert!(events.iter().all(|e| e.event.is_none()));
     assert_eq!(events.last().unwrap().data, "[DONE]");
     let chunks: Vec<serde_json::Value> = events[..events.len() - 1]
         .iter()
@@ -67,12 +67,12 @@ async fn tool_calls_stream_whole_or_split_by_index() {
     fake.push(Reply::tool_calls(&[("weather", args)]));
     fake.push(Reply::tool_calls(&[("weather", args)]).with_split_arguments());
 
-    let whole = events(&generate(&fake, chat(true)).await.text().await.unwrap());
+    let whole = sse::parse(&generate(&fake, chat(true)).await.text().await.unwrap());
     let call = &whole[0].json()["choices"][0]["delta"]["tool_calls"][0];
     assert_eq!(call["function"]["arguments"], args);
     assert_eq!(whole[1].json()["choices"][0]["finish_reason"], "tool_calls");
 
-    let split = events(&generate(&fake, chat(true)).await.text().await.unwrap());
+    let split = sse::parse(&generate(&fake, chat(true)).await.text().await.unwrap());
     let head = &split[0].json()["choices"][0]["delta"]["tool_calls"][0];
     assert_eq!(
         (

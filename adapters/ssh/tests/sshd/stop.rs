@@ -1,5 +1,7 @@
 //! Stopping: at the timeout and when the future is dropped, the remote
 //! command itself is killed (its process group), not only the connection.
+//! Each command holds a [`Beacon`]: the test learns that every process of
+//! the command is gone from the beacon's end, not by polling `pgrep`.
 
 use std::time::{Duration, Instant};
 
@@ -7,16 +9,20 @@ use sybil_domain::devbox::{codex_command, shell_command};
 use sybil_ports::outbound::RemoteShell;
 use sybil_ssh::Ssh2Shell;
 
-use crate::support::{process_running, settings, sshd, unique, wait_gone, write_executable};
+use crate::support::{Beacon, settings, sshd, write_executable};
+
+/// How long a killed command may take to be gone.
+const GONE_WITHIN: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn the_timeout_kills_the_remote_command_and_keeps_the_output_so_far() {
     let Some(sshd) = sshd() else { return };
     let shell = Ssh2Shell::new(settings(&sshd));
-    let sleep = format!("sleep 3.{}", unique());
+    let mut beacon = Beacon::new(&sshd.path("beacon"));
     let marker = sshd.path("marker");
     let command = format!(
-        "echo before; echo err >&2; {sleep}; touch '{}'",
+        "{}echo before; echo err >&2; sleep 30; touch '{}'",
+        beacon.open(),
         marker.display()
     );
     let started = Instant::now();
@@ -34,9 +40,9 @@ async fn the_timeout_kills_the_remote_command_and_keeps_the_output_so_far() {
     assert_eq!(out.stderr, "err\n");
     assert!(elapsed >= Duration::from_millis(1500), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
-    // Killed by the time run returned: no sleep, no shell around it.
-    assert!(!process_running(&sleep), "{sleep} still runs");
-    std::thread::sleep(Duration::from_secs(4));
+    assert!(beacon.started(Duration::ZERO).await);
+    // Nothing of the command is left to touch the marker later.
+    assert!(beacon.ended(GONE_WITHIN).await, "the command still runs");
     assert!(!marker.exists(), "the command went on after the timeout");
 }
 
@@ -44,8 +50,8 @@ async fn the_timeout_kills_the_remote_command_and_keeps_the_output_so_far() {
 async fn the_timeout_also_kills_a_process_that_ignores_term() {
     let Some(sshd) = sshd() else { return };
     let shell = Ssh2Shell::new(settings(&sshd));
-    let sleep = format!("sleep 30.{}", unique());
-    let command = format!("trap '' TERM; {sleep} & wait; wait");
+    let mut beacon = Beacon::new(&sshd.path("beacon"));
+    let command = format!("{}trap '' TERM; sleep 30 & wait; wait", beacon.open());
     let out = shell
         .run(
             &shell_command(sshd.path("w").to_str().unwrap(), &command),
@@ -54,41 +60,29 @@ async fn the_timeout_also_kills_a_process_that_ignores_term() {
         .await
         .unwrap();
     assert!(out.timed_out);
-    assert!(
-        wait_gone(&sleep, Duration::from_secs(3)),
-        "{sleep} survived KILL"
-    );
+    assert!(beacon.ended(GONE_WITHIN).await, "the command survived KILL");
 }
 
 #[tokio::test]
 async fn dropping_the_future_kills_the_remote_command() {
     let Some(sshd) = sshd() else { return };
     let shell = Ssh2Shell::new(settings(&sshd));
-    let sleep = format!("sleep 30.{}", unique());
-    let started = sshd.path("started");
+    let mut beacon = Beacon::new(&sshd.path("beacon"));
     let marker = sshd.path("marker");
-    let command = format!(
-        "touch '{}'; {sleep}; touch '{}'",
-        started.display(),
-        marker.display()
-    );
+    let command = format!("{}sleep 30; touch '{}'", beacon.open(), marker.display());
     let line = shell_command(sshd.path("w").to_str().unwrap(), &command);
     let run = shell.run(&line, Duration::from_secs(60));
-    // The timeout drops the `run` future, as an aborted request would.
-    let dropped = tokio::time::timeout(Duration::from_millis(1500), run).await;
+    // The future is dropped as soon as the command runs, as an aborted
+    // request would drop it.
+    tokio::select! {
+        _ = run => panic!("the command should still have been running"),
+        started = beacon.started(Duration::from_secs(10)) => {
+            assert!(started, "the command never started:\n{}", sshd.log());
+        }
+    }
     assert!(
-        dropped.is_err(),
-        "the command should still have been running"
-    );
-    assert!(
-        started.exists(),
-        "the command never started:\n{}",
-        sshd.log()
-    );
-    // The pattern also matches the `bash -lc` around the sleep, so both are gone.
-    assert!(
-        wait_gone(&sleep, Duration::from_secs(5)),
-        "{sleep} still runs after the future was dropped"
+        beacon.ended(GONE_WITHIN).await,
+        "the command still runs after the future was dropped"
     );
     assert!(!marker.exists(), "the command went on after the drop");
 }
@@ -97,18 +91,20 @@ async fn dropping_the_future_kills_the_remote_command() {
 async fn dropping_a_codex_run_kills_codex_and_its_children() {
     let Some(sshd) = sshd() else { return };
     // A slow codex that starts a child of its own.
-    let sleep = format!("sleep 30.{}", unique());
+    let mut beacon = Beacon::new(&sshd.path("beacon"));
     write_executable(
         &sshd.path("bin/codex"),
-        &format!("#!/bin/sh\n{sleep} &\nwait\n"),
+        &format!("#!/bin/sh\n{}sleep 30 &\nwait\n", beacon.open()),
     );
     let shell = Ssh2Shell::new(settings(&sshd));
     let line = codex_command(sshd.path("w").to_str().unwrap(), "long task");
     let run = shell.run(&line, Duration::from_secs(60));
-    let dropped = tokio::time::timeout(Duration::from_millis(1500), run).await;
-    assert!(dropped.is_err());
+    tokio::select! {
+        _ = run => panic!("codex should still have been running"),
+        started = beacon.started(Duration::from_secs(10)) => assert!(started),
+    }
     assert!(
-        wait_gone(&sleep, Duration::from_secs(5)),
-        "codex's child still runs after the drop"
+        beacon.ended(GONE_WITHIN).await,
+        "codex or its child still runs after the drop"
     );
 }

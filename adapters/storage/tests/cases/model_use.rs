@@ -122,6 +122,8 @@ pub async fn a_queued_call_is_written_without_a_flush(db: &TestDb) {
             std::time::Instant::now() < deadline,
             "the queued call was never written"
         );
+        // Polled on purpose: what is tested is that the row comes without
+        // a flush, the one notification the writer gives.
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
 }

@@ -34,7 +34,7 @@ fn quiet_store() -> MockJobStore {
     store
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn finished_jobs_older_than_the_retention_are_removed() {
     let mut store = quiet_store();
     store
@@ -45,7 +45,7 @@ async fn finished_jobs_older_than_the_retention_are_removed() {
     hub(store).maintain(0, DAY).await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_removal_runs_on_every_thirtieth_pass_only() {
     let mut store = quiet_store();
     store.expect_delete_finished_before().times(0);
@@ -55,7 +55,7 @@ async fn the_removal_runs_on_every_thirtieth_pass_only() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_job_whose_server_died_ends_with_an_error_event_after_its_last() {
     let dead = Uuid::now_v7();
     let mut store = MockJobStore::new();
