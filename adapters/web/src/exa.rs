@@ -15,9 +15,9 @@ use sybil_ports::outbound::{
 
 use crate::errors::Errors;
 use crate::redact::Redactor;
-use crate::retry::{self, Failed};
 use crate::setup::{SetupError, api_client};
 use crate::snippet::snippet;
+use sybil_upstream::Target;
 
 const ENGINE: &str = "exa";
 
@@ -64,20 +64,23 @@ impl ExaClient {
         body: &Value,
     ) -> Result<Value, ToolError> {
         let url = format!("{}{path}", self.base);
-        let sent = retry::send(ENGINE, operation, || {
-            self.http
-                .post(&url)
-                .header("x-api-key", self.key.clone())
-                .json(body)
-        })
-        .await;
-        let response = match sent {
-            Ok(response) => response,
-            Err(Failed::Status { status, body }) => {
-                return Err(self.errors.status(status, &error_text(status, &body)));
-            }
-            Err(Failed::Transport(error)) => return Err(self.errors.transport(&error)),
+        let target = Target {
+            upstream: ENGINE,
+            model: None,
+            operation,
+            hopeless: Target::never_hopeless,
         };
+        let response = sybil_upstream::send(&self.http, &target, || {
+            std::future::ready(
+                self.http
+                    .post(&url)
+                    .header("x-api-key", self.key.clone())
+                    .json(body)
+                    .build(),
+            )
+        })
+        .await
+        .map_err(|failed| self.errors.failed(failed, error_text))?;
         let bytes = response
             .bytes()
             .await
