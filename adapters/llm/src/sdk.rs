@@ -260,3 +260,50 @@ impl TransportInner {
         Ok(request)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sybil_domain::Secret;
+
+    fn sdk() -> Sdk {
+        let settings = ProviderSettings {
+            api_key: Secret::new("the-key-0000"),
+            base_url: "http://127.0.0.1:1/v1".into(),
+            timeout: Duration::from_secs(1),
+        };
+        Sdk::new(Provider::Xai, &settings).unwrap()
+    }
+
+    #[test]
+    fn our_error_comes_back_out_of_the_sdk_unchanged() {
+        let ours = sdk()
+            .errors()
+            .make(LlmFailure::Status(400), "Incorrect key");
+        let back = sdk().error(OpenAIError::Boxed(Box::new(ours.clone())));
+        assert_eq!(back, ours);
+    }
+
+    #[test]
+    fn the_sdk_own_errors_are_mapped_and_redacted() {
+        let bad_json = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        let e = sdk().error(OpenAIError::JSONDeserialize(bad_json, "{".into()));
+        assert_eq!(e.failure, LlmFailure::Malformed);
+        let e = sdk().error(OpenAIError::InvalidArgument("key the-key-0000".into()));
+        assert_eq!(e.failure, LlmFailure::Connection);
+        assert_eq!(
+            e.message,
+            "cannot build the request: invalid args: key [redacted]"
+        );
+    }
+
+    #[test]
+    fn a_key_that_is_no_header_value_is_a_setup_error() {
+        let settings = ProviderSettings {
+            api_key: Secret::new("bad\nkey"),
+            base_url: "http://127.0.0.1:1/v1".into(),
+            timeout: Duration::from_secs(1),
+        };
+        assert!(Sdk::new(Provider::OpenAi, &settings).is_err());
+    }
+}
