@@ -51,8 +51,9 @@ use crate::sse::{self, Payloads};
 /// The header OpenAI and xAI name their request ids with.
 const REQUEST_ID: &str = "x-request-id";
 
-/// The long-lived part: the SDK client (its configuration) and one pooled
-/// reqwest client.
+/// The long-lived part: the SDK client and one pooled reqwest client. The
+/// SDK client is never called as it is (its executor retries, workaround
+/// 1): `call` and `stream` use it with `Transport` or for its configuration.
 pub(crate) struct Sdk {
     client: Client<OpenAIConfig>,
     http: reqwest::Client,

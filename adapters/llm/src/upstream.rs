@@ -23,10 +23,9 @@ where
     Fut: Future<Output = Result<reqwest::Request, LlmError>>,
 {
     let target = Target {
-        upstream: errors.provider().as_str(),
         model: Some(model).filter(|m| !m.is_empty()),
-        operation,
         hopeless: is_insufficient_quota,
+        ..Target::new(errors.provider().as_str(), operation)
     };
     sybil_upstream::send(http, &target, make)
         .await

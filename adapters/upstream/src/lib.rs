@@ -13,11 +13,6 @@ mod policy;
 mod retry_after;
 mod send;
 
-pub use body::{MAX_ERROR_BODY, read_capped};
 pub use chain::{chain, find, is_timeout};
 pub use client::{client_builder, header};
-pub use policy::{
-    BACKOFF, MAX_RETRIES, MAX_RETRY_AFTER, is_retryable_status, is_retryable_transport,
-};
-pub use retry_after::retry_after;
 pub use send::{Failed, Target, send};

@@ -25,10 +25,15 @@ pub struct Target<'a> {
     pub hopeless: fn(&[u8]) -> bool,
 }
 
-impl Target<'_> {
-    /// For upstreams whose retryable statuses are always worth retrying.
-    pub fn never_hopeless(_body: &[u8]) -> bool {
-        false
+impl<'a> Target<'a> {
+    /// No model, and every retryable status worth retrying.
+    pub fn new(upstream: &'a str, operation: &'static str) -> Self {
+        Target {
+            upstream,
+            model: None,
+            operation,
+            hopeless: |_| false,
+        }
     }
 }
 
@@ -144,11 +149,13 @@ mod tests {
 
     fn target(hopeless: fn(&[u8]) -> bool) -> Target<'static> {
         Target {
-            upstream: "test",
-            model: None,
-            operation: "get",
             hopeless,
+            ..Target::new("test", "get")
         }
+    }
+
+    fn never(_body: &[u8]) -> bool {
+        false
     }
 
     async fn get(url: &str, hopeless: fn(&[u8]) -> bool) -> Result<reqwest::Response, Failed<()>> {
@@ -162,7 +169,7 @@ mod tests {
     #[tokio::test]
     async fn retries_until_a_success() {
         let (url, count) = canned(vec![BUSY, BUSY, OK]).await;
-        let response = get(&url, Target::never_hopeless).await.unwrap();
+        let response = get(&url, never).await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(count.load(Ordering::SeqCst), 3);
     }
@@ -170,7 +177,7 @@ mod tests {
     #[tokio::test]
     async fn gives_up_after_two_retries_with_the_last_body() {
         let (url, count) = canned(vec![BUSY]).await;
-        match get(&url, Target::never_hopeless).await {
+        match get(&url, never).await {
             Err(Failed::Status { status, body }) => {
                 assert_eq!((status, &body[..]), (503, &b"busy"[..]))
             }
@@ -190,7 +197,7 @@ mod tests {
     #[tokio::test]
     async fn a_build_failure_sends_nothing() {
         let http = reqwest::Client::new();
-        let result = send(&http, &target(Target::never_hopeless), || {
+        let result = send(&http, &target(never), || {
             std::future::ready(Err::<reqwest::Request, _>("no request"))
         })
         .await;

@@ -12,12 +12,12 @@ use sybil_domain::Secret;
 use sybil_ports::outbound::{
     ExaAnswerResponse, ExaApi, ExaSearchRequest, ExaSearchResponse, SearchHit, ToolError, WebSearch,
 };
+use sybil_upstream::Target;
 
 use crate::errors::Errors;
 use crate::redact::Redactor;
 use crate::setup::{SetupError, api_client};
 use crate::snippet::snippet;
-use sybil_upstream::Target;
 
 const ENGINE: &str = "exa";
 
@@ -64,12 +64,7 @@ impl ExaClient {
         body: &Value,
     ) -> Result<Value, ToolError> {
         let url = format!("{}{path}", self.base);
-        let target = Target {
-            upstream: ENGINE,
-            model: None,
-            operation,
-            hopeless: Target::never_hopeless,
-        };
+        let target = Target::new(ENGINE, operation);
         let response = sybil_upstream::send(&self.http, &target, || {
             std::future::ready(
                 self.http

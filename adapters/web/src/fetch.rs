@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE};
 use sybil_ports::outbound::{FetchedPage, PageFetcher, ToolError};
+use sybil_upstream::{chain, find, is_timeout};
 use tracing::Instrument;
 use tracing::field::Empty;
 use url::Url;
@@ -24,7 +25,6 @@ use content::Kind;
 use guard::{Guard, Refusal};
 use redirect::RedirectRefused;
 use resolver::GuardedResolver;
-use sybil_upstream::{chain, find, is_timeout};
 
 /// Bytes of a body read at most (2 MiB).
 pub const DEFAULT_MAX_BYTES: usize = 2 * 1024 * 1024;

@@ -7,13 +7,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE};
 use sybil_ports::outbound::{SearchHit, ToolError, WebSearch};
+use sybil_upstream::Target;
 use url::Url;
 
 use crate::errors::Errors;
 use crate::redact::Redactor;
 use crate::setup::{SetupError, api_client};
 use crate::snippet::snippet;
-use sybil_upstream::Target;
 
 const ENGINE: &str = "searxng";
 /// SearXNG's limiter treats a request without `Accept-Language` as a bot.
@@ -64,12 +64,7 @@ impl SearxngClient {
 impl WebSearch for SearxngClient {
     async fn search(&self, query: &str) -> Result<Vec<SearchHit>, ToolError> {
         let url = self.url_for(query);
-        let target = Target {
-            upstream: ENGINE,
-            model: None,
-            operation: "search",
-            hopeless: Target::never_hopeless,
-        };
+        let target = Target::new(ENGINE, "search");
         let response = sybil_upstream::send(&self.http, &target, || {
             std::future::ready(
                 self.http
