@@ -4,8 +4,8 @@
 //! What the SDK (0.43) does not do Sybil's way, and what is done instead.
 //! This is the one place these workarounds live:
 //! 1. Retries. `Client::build` and `with_http_client` always install its
-//!    `OpenAIRetryLayer` (3 retries of its own choosing; DEPS.md's "no
-//!    retries" no longer holds). The client's HTTP execution is replaced
+//!    `OpenAIRetryLayer` (3 retries of its own choosing, on top of the
+//!    contract's bound of 2). The client's HTTP execution is replaced
 //!    with `Transport` (`with_http_service`, feature `middleware`), which
 //!    sends under the policy every upstream shares (`crate::upstream`).
 //! 2. Error bodies. The SDK reads a failed answer as OpenAI's envelope only:
@@ -24,7 +24,7 @@
 //! Non-streamed answers come back through BYOT as the raw JSON text
 //! (`Box<RawValue>` or `Value`), which each provider reads into only the
 //! fields Sybil uses: the SDK's typed responses would parse everything and
-//! fail on output items they do not know (DEPS gotcha 9).
+//! fail on output items they do not know.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,5 +1,5 @@
-//! The retry policy (CONTRACT: at most two retries on 429, 5xx and
-//! connection errors, `Retry-After` honoured up to 5 s).
+//! The retry policy Sybil promises for every upstream call: at most two
+//! retries, on 429, 5xx and connection errors, `Retry-After` honoured up to 5 s.
 
 use std::time::Duration;
 
@@ -22,9 +22,9 @@ pub fn is_retryable_status(status: u16) -> bool {
 
 /// A request that got no answer is worth another try when the failure was
 /// on the way (refused, reset, closed early, TLS): those are the
-/// "connection errors" of the contract. Not retried:
-/// - a timeout: the attempt already used the whole per-call budget, and the
-///   contract bounds a call by that budget, not by three of them;
+/// "connection errors" the policy retries. Not retried:
+/// - a timeout: the attempt already used the whole per-call budget
+///   (`UPSTREAM_TIMEOUT_MS`), and two more would triple the wait;
 /// - a request that could not be built, or a redirect the client refused
 ///   (a loop, too many hops): the next attempt fails the same way.
 ///

@@ -37,8 +37,8 @@ pub(super) fn build(
     let mut body = CreateChatCompletionRequestArgs::default();
     body.model(&request.model).messages(messages);
     if let Some(max) = request.max_tokens {
-        // Deprecated by OpenAI in favour of `max_completion_tokens`, but the
-        // one xAI documents (UPSTREAMS §2).
+        // Deprecated by OpenAI in favour of `max_completion_tokens`; xAI
+        // documents both, and this is the one Sybil has always sent.
         body.max_tokens(max);
     }
     if let Some(t) = request.temperature {
