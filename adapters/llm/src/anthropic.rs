@@ -17,13 +17,13 @@ use sybil_domain::Provider;
 use sybil_ports::outbound::llm::{
     LlmError, LlmFailure, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent,
 };
+use sybil_upstream::header;
 
 use crate::error::Errors;
 use crate::redact::Redactor;
-use crate::retry::{self, Target};
 use crate::settings::{ProviderSettings, SetupError};
 use crate::sse;
-use crate::transport::header;
+use crate::upstream;
 
 const API_VERSION: &str = "2023-06-01";
 /// The largest page `GET /v1/models` serves.
@@ -72,14 +72,6 @@ impl AnthropicProvider {
         })
     }
 
-    fn target<'a>(&'a self, model: &'a str, operation: &'static str) -> Target<'a> {
-        Target {
-            errors: &self.errors,
-            model,
-            operation,
-        }
-    }
-
     /// `deadline`: a whole-exchange bound for calls answered in one body.
     fn request(
         &self,
@@ -102,10 +94,11 @@ impl AnthropicProvider {
     /// Sends a request that is answered with one JSON body and reads it.
     async fn json(
         &self,
-        target: &Target<'_>,
+        model: &str,
+        operation: &'static str,
         make: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<(Value, Option<String>), LlmError> {
-        let response = retry::send(&self.http, target, || {
+        let response = upstream::send(&self.http, &self.errors, model, operation, || {
             self.request(make(), Some(self.timeout))
         })
         .await?;
@@ -131,9 +124,10 @@ impl LlmProvider for AnthropicProvider {
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
         let body = request::build(request, false);
         let url = format!("{}/v1/messages", self.base_url);
-        let target = self.target(&request.model, "messages.create");
         let (raw, request_id) = self
-            .json(&target, || self.http.post(&url).json(&body))
+            .json(&request.model, "messages.create", || {
+                self.http.post(&url).json(&body)
+            })
             .await?;
         response::parse(raw, request_id, &self.errors)
     }
@@ -144,12 +138,15 @@ impl LlmProvider for AnthropicProvider {
     ) -> Result<BoxStream<'static, Result<LlmStreamEvent, LlmError>>, LlmError> {
         let body = request::build(request, true);
         let url = format!("{}/v1/messages", self.base_url);
-        let target = self.target(&request.model, "messages.stream");
         // No whole-exchange deadline: a stream lasts as long as the answer;
         // the client's read timeout still bounds every silence.
-        let response = retry::send(&self.http, &target, || {
-            self.request(self.http.post(&url).json(&body), None)
-        })
+        let response = upstream::send(
+            &self.http,
+            &self.errors,
+            &request.model,
+            "messages.stream",
+            || self.request(self.http.post(&url).json(&body), None),
+        )
         .await?;
         let request_id = header(&response, "request-id");
         let events = sse::payloads(response, self.errors.clone(), stream::wanted)?;
@@ -161,12 +158,11 @@ impl LlmProvider for AnthropicProvider {
 
     async fn list_models(&self) -> Result<Vec<String>, LlmError> {
         let url = format!("{}/v1/models", self.base_url);
-        let target = self.target("", "models.list");
         let mut ids = Vec::new();
         let mut after: Option<String> = None;
         for _ in 0..MAX_MODEL_PAGES {
             let (page, _) = self
-                .json(&target, || {
+                .json("", "models.list", || {
                     let mut query = vec![("limit", MODELS_PAGE.to_string())];
                     if let Some(a) = &after {
                         query.push(("after_id", a.clone()));

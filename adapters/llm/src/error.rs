@@ -3,11 +3,10 @@
 //! A message is the upstream's own (from its error envelope or in-stream
 //! error event) or a short description of a transport failure.
 
-use std::error::Error as StdError;
-
 use serde_json::Value;
 use sybil_domain::Provider;
 use sybil_ports::outbound::llm::{LlmError, LlmFailure};
+use sybil_upstream::{chain, is_timeout};
 
 use crate::redact::Redactor;
 
@@ -80,39 +79,12 @@ impl Errors {
 
 /// Timeouts are `Timeout`; everything else on the wire (refused, reset, closed
 /// early, TLS) is `Connection`.
-pub(crate) fn classify(error: &reqwest::Error) -> LlmFailure {
-    if error.is_timeout() || chain_has_timeout(error) {
+fn classify(error: &reqwest::Error) -> LlmFailure {
+    if is_timeout(error) {
         LlmFailure::Timeout
     } else {
         LlmFailure::Connection
     }
-}
-
-fn chain_has_timeout(error: &(dyn StdError + 'static)) -> bool {
-    let mut next: Option<&(dyn StdError + 'static)> = Some(error);
-    while let Some(e) = next {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::TimedOut
-        {
-            return true;
-        }
-        next = e.source();
-    }
-    false
-}
-
-/// `error: cause: cause` — reqwest's own Display hides the interesting part.
-pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut next = error.source();
-    while let Some(e) = next {
-        let text = e.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
 }
 
 /// The message of an error envelope: OpenAI and Anthropic

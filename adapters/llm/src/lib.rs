@@ -1,21 +1,21 @@
 //! `LlmProvider` adapters for OpenAI (Responses), xAI (Chat Completions), Anthropic (Messages).
 //!
-//! OpenAI and xAI go through async-openai's BYOT API (`serde_json::Value`
-//! requests and responses), with our own tower transport plugged in
-//! (`transport.rs`) so that retries, timeouts, request ids and error bodies
-//! follow Sybil's policy rather than the SDK's. Anthropic uses reqwest
-//! directly. Every stream is read by `sse`, in the reader's own task.
+//! OpenAI and xAI go through async-openai (`sdk`): its typed requests, its
+//! client, its errors mapped once. Anthropic uses reqwest directly. Every
+//! call goes out under the retry policy shared with the web adapter
+//! (`upstream`, over `sybil_upstream`), and every stream is read by `sse`,
+//! in the reader's own task.
 
 mod anthropic;
 mod attachments;
 mod error;
 mod openai;
 mod redact;
-mod retry;
+mod sdk;
 mod settings;
 mod sse;
 mod stream;
-mod transport;
+mod upstream;
 mod xai;
 
 pub use anthropic::AnthropicProvider;

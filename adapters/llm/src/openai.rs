@@ -1,7 +1,8 @@
 //! OpenAI Responses API provider (`POST {base}/responses`).
 //!
-//! async-openai's BYOT calls on `serde_json::Value`, so unknown output items
-//! and stream events never break parsing (DEPS gotcha 9).
+//! The request is async-openai's typed `CreateResponse`; the answer is read
+//! as raw JSON (BYOT), so unknown output items and stream events never break
+//! parsing (DEPS gotcha 9). See `sdk` for how the SDK is used.
 
 mod request;
 mod response;
@@ -16,8 +17,8 @@ use serde_json::value::RawValue;
 use sybil_domain::Provider;
 use sybil_ports::outbound::llm::{LlmError, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent};
 
+use crate::sdk::Sdk;
 use crate::settings::{ProviderSettings, SetupError};
-use crate::transport::OaiClient;
 
 /// Prefixes of the chat models kept from the live list (CONTRACT).
 const CHAT_PREFIXES: [&str; 5] = ["gpt-4", "gpt-5", "o1", "o3", "o4"];
@@ -35,7 +36,7 @@ const NON_CHAT_MARKERS: [&str; 8] = [
 
 /// The OpenAI provider. Cheap to share: one pooled HTTP client inside.
 pub struct OpenAiProvider {
-    oai: OaiClient,
+    sdk: Sdk,
     base_url: String,
 }
 
@@ -52,7 +53,7 @@ impl OpenAiProvider {
     /// `SetupError` when the HTTP client cannot be built.
     pub fn new(settings: ProviderSettings) -> Result<Self, SetupError> {
         Ok(OpenAiProvider {
-            oai: OaiClient::new(Provider::OpenAi, &settings)?,
+            sdk: Sdk::new(Provider::OpenAi, &settings)?,
             base_url: settings.base(),
         })
     }
@@ -65,24 +66,24 @@ impl LlmProvider for OpenAiProvider {
     }
 
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
-        let body = request::build(request, false);
-        let call = self.oai.call(&request.model, "responses.create");
+        let body = request::build(request, false).map_err(|e| self.sdk.error(e))?;
+        let call = self.sdk.call(&request.model, "responses.create");
         let raw: Box<RawValue> = call
             .client
             .responses()
             .create_byot(body)
             .await
-            .map_err(|e| call.error(e))?;
-        response::parse(raw.into(), call.request_id(), self.oai.errors())
+            .map_err(|e| self.sdk.error(e))?;
+        response::parse(raw.into(), call.request_id(), self.sdk.errors())
     }
 
     async fn stream(
         &self,
         request: &LlmRequest,
     ) -> Result<BoxStream<'static, Result<LlmStreamEvent, LlmError>>, LlmError> {
-        let body = request::build(request, true);
+        let body = request::build(request, true).map_err(|e| self.sdk.error(e))?;
         let (events, request_id) = self
-            .oai
+            .sdk
             .stream(
                 &request.model,
                 "responses.stream",
@@ -93,20 +94,20 @@ impl LlmProvider for OpenAiProvider {
             .await?;
         Ok(crate::stream::decode(
             events,
-            stream::ResponsesDecoder::new(self.oai.errors().clone(), request_id),
+            stream::ResponsesDecoder::new(self.sdk.errors().clone(), request_id),
         ))
     }
 
     async fn list_models(&self) -> Result<Vec<String>, LlmError> {
-        let call = self.oai.call("", "models.list");
+        let call = self.sdk.call("", "models.list");
         let raw: Value = call
             .client
             .models()
             .list_byot()
             .await
-            .map_err(|e| call.error(e))?;
+            .map_err(|e| self.sdk.error(e))?;
         let ids = model_ids(&raw).ok_or_else(|| {
-            self.oai
+            self.sdk
                 .errors()
                 .malformed("the model list has no data array")
         })?;

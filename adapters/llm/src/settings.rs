@@ -32,13 +32,9 @@ impl ProviderSettings {
     /// One client per provider: connections are pooled across calls. The
     /// connect and read timeouts bound every phase of a call, streams included
     /// (a stream that stalls longer than the timeout fails); non-streaming
-    /// calls also get a whole-request deadline (see `transport`/`retry`).
+    /// calls also get a whole-request deadline (see `sdk`, `anthropic`).
     pub(crate) fn http_client(&self, provider: Provider) -> Result<reqwest::Client, SetupError> {
-        reqwest::Client::builder()
-            .connect_timeout(self.timeout)
-            .read_timeout(self.timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .user_agent(concat!("sybil/", env!("CARGO_PKG_VERSION")))
+        sybil_upstream::client_builder(self.timeout, concat!("sybil/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SetupError {
                 provider,

@@ -13,9 +13,9 @@ use futures::stream::{self, BoxStream};
 use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 use sybil_ports::outbound::llm::LlmError;
+use sybil_upstream::header;
 
 use crate::error::Errors;
-use crate::transport::header;
 
 use parser::{Event, Parser};
 

@@ -1,8 +1,8 @@
 //! xAI provider over its OpenAI-compatible Chat Completions (`POST {base}/chat/completions`).
 //!
-//! async-openai's BYOT calls on `serde_json::Value` (the typed chunk drops
-//! xAI's `reasoning_content`, DEPS gotcha 10). xAI's own error envelope
-//! `{"code","error"}` is read by our transport, which the SDK could not do.
+//! The request is async-openai's typed `CreateChatCompletionRequest`; the
+//! answer is read as JSON (BYOT: the typed chunk drops xAI's
+//! `reasoning_content`, DEPS gotcha 10). See `sdk` for how the SDK is used.
 
 mod request;
 mod response;
@@ -17,12 +17,12 @@ use sybil_domain::Provider;
 use sybil_ports::outbound::llm::{LlmError, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent};
 
 use crate::openai::model_ids;
+use crate::sdk::Sdk;
 use crate::settings::{ProviderSettings, SetupError};
-use crate::transport::OaiClient;
 
 /// The xAI provider. Cheap to share: one pooled HTTP client inside.
 pub struct XaiProvider {
-    oai: OaiClient,
+    sdk: Sdk,
     base_url: String,
 }
 
@@ -39,7 +39,7 @@ impl XaiProvider {
     /// `SetupError` when the HTTP client cannot be built.
     pub fn new(settings: ProviderSettings) -> Result<Self, SetupError> {
         Ok(XaiProvider {
-            oai: OaiClient::new(Provider::Xai, &settings)?,
+            sdk: Sdk::new(Provider::Xai, &settings)?,
             base_url: settings.base(),
         })
     }
@@ -52,24 +52,24 @@ impl LlmProvider for XaiProvider {
     }
 
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
-        let body = request::build(request, false);
-        let call = self.oai.call(&request.model, "chat.create");
+        let body = request::build(request, false).map_err(|e| self.sdk.error(e))?;
+        let call = self.sdk.call(&request.model, "chat.create");
         let raw: Value = call
             .client
             .chat()
             .create_byot(body)
             .await
-            .map_err(|e| call.error(e))?;
-        response::parse(raw, call.request_id(), self.oai.errors())
+            .map_err(|e| self.sdk.error(e))?;
+        response::parse(raw, call.request_id(), self.sdk.errors())
     }
 
     async fn stream(
         &self,
         request: &LlmRequest,
     ) -> Result<BoxStream<'static, Result<LlmStreamEvent, LlmError>>, LlmError> {
-        let body = request::build(request, true);
+        let body = request::build(request, true).map_err(|e| self.sdk.error(e))?;
         let (events, request_id) = self
-            .oai
+            .sdk
             .stream(
                 &request.model,
                 "chat.stream",
@@ -81,20 +81,20 @@ impl LlmProvider for XaiProvider {
             .await?;
         Ok(crate::stream::decode(
             events,
-            stream::ChunkDecoder::new(self.oai.errors().clone(), request_id),
+            stream::ChunkDecoder::new(self.sdk.errors().clone(), request_id),
         ))
     }
 
     async fn list_models(&self) -> Result<Vec<String>, LlmError> {
-        let call = self.oai.call("", "models.list");
+        let call = self.sdk.call("", "models.list");
         let raw: Value = call
             .client
             .models()
             .list_byot()
             .await
-            .map_err(|e| call.error(e))?;
+            .map_err(|e| self.sdk.error(e))?;
         model_ids(&raw).ok_or_else(|| {
-            self.oai
+            self.sdk
                 .errors()
                 .malformed("the model list has no data array")
         })

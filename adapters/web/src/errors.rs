@@ -1,9 +1,9 @@
 //! The one factory of an engine's `ToolError`s: `<engine>: <what failed>`, capped and stripped of the key.
 
-use std::error::Error as StdError;
 use std::time::Duration;
 
 use sybil_ports::outbound::ToolError;
+use sybil_upstream::{Failed, chain, is_timeout};
 
 use crate::redact::Redactor;
 
@@ -48,41 +48,23 @@ impl Errors {
         }
     }
 
+    /// A call that failed without a usable answer: `Status` is put in the
+    /// engine's words by `error_text` (its envelope, else a snippet).
+    pub(crate) fn failed(
+        &self,
+        failed: Failed<reqwest::Error>,
+        error_text: impl FnOnce(u16, &[u8]) -> String,
+    ) -> ToolError {
+        match failed {
+            Failed::Status { status, body } => self.status(status, &error_text(status, &body)),
+            Failed::Transport(error) | Failed::Build(error) => self.transport(&error),
+        }
+    }
+
     /// A success whose body is not the documented JSON.
     pub(crate) fn malformed(&self, what: &str) -> ToolError {
         self.make(&format!("invalid response: {what}"))
     }
-}
-
-/// reqwest marks its own deadline; a socket timeout shows up as an io error in the chain.
-pub(crate) fn is_timeout(error: &reqwest::Error) -> bool {
-    if error.is_timeout() {
-        return true;
-    }
-    let mut next: Option<&(dyn StdError + 'static)> = error.source();
-    while let Some(e) = next {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::TimedOut
-        {
-            return true;
-        }
-        next = e.source();
-    }
-    false
-}
-
-/// `error: cause: cause`, because reqwest's own Display hides the interesting part.
-pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut next = error.source();
-    while let Some(e) = next {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
 }
 
 /// `30s`, or `1500ms` when the duration is not whole seconds.

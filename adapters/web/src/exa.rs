@@ -12,10 +12,10 @@ use sybil_domain::Secret;
 use sybil_ports::outbound::{
     ExaAnswerResponse, ExaApi, ExaSearchRequest, ExaSearchResponse, SearchHit, ToolError, WebSearch,
 };
+use sybil_upstream::Target;
 
 use crate::errors::Errors;
 use crate::redact::Redactor;
-use crate::retry::{self, Failed};
 use crate::setup::{SetupError, api_client};
 use crate::snippet::snippet;
 
@@ -64,20 +64,18 @@ impl ExaClient {
         body: &Value,
     ) -> Result<Value, ToolError> {
         let url = format!("{}{path}", self.base);
-        let sent = retry::send(ENGINE, operation, || {
-            self.http
-                .post(&url)
-                .header("x-api-key", self.key.clone())
-                .json(body)
+        let target = Target::new(ENGINE, operation);
+        let response = sybil_upstream::send(&self.http, &target, || {
+            std::future::ready(
+                self.http
+                    .post(&url)
+                    .header("x-api-key", self.key.clone())
+                    .json(body)
+                    .build(),
+            )
         })
-        .await;
-        let response = match sent {
-            Ok(response) => response,
-            Err(Failed::Status { status, body }) => {
-                return Err(self.errors.status(status, &error_text(status, &body)));
-            }
-            Err(Failed::Transport(error)) => return Err(self.errors.transport(&error)),
-        };
+        .await
+        .map_err(|failed| self.errors.failed(failed, error_text))?;
         let bytes = response
             .bytes()
             .await

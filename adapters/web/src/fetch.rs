@@ -6,7 +6,6 @@ pub(crate) mod guard;
 mod redirect;
 mod resolver;
 
-use std::error::Error as StdError;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,11 +13,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE};
 use sybil_ports::outbound::{FetchedPage, PageFetcher, ToolError};
+use sybil_upstream::{chain, find, is_timeout};
 use tracing::Instrument;
 use tracing::field::Empty;
 use url::Url;
 
-use crate::errors::{chain, human, is_timeout};
+use crate::errors::human;
 use crate::html_text;
 use crate::setup::{SetupError, USER_AGENT};
 use content::Kind;
@@ -87,13 +87,11 @@ impl HttpPageFetcher {
             settings.allow_private_networks,
             exempt.into_iter().collect(),
         ));
-        let mut builder = reqwest::Client::builder()
+        let mut builder = sybil_upstream::client_builder(settings.timeout, USER_AGENT)
             // A proxy would resolve names itself, out of the guard's sight.
             .no_proxy()
             .redirect(redirect::policy(guard.clone(), settings.max_redirects))
-            .connect_timeout(settings.timeout)
-            .timeout(settings.timeout)
-            .user_agent(USER_AGENT);
+            .timeout(settings.timeout);
         if !settings.allow_private_networks {
             builder = builder.dns_resolver(GuardedResolver::new(guard.clone()));
         }
@@ -228,19 +226,6 @@ fn unsupported(content_type: Option<&str>, url: &Url) -> ToolError {
     ToolError::new(format!(
         "unsupported content type {what} from {url}: only HTML and text pages can be read"
     ))
-}
-
-/// The first error of type `E` in `error`'s chain (reqwest wraps what the
-/// redirect policy and the resolver return).
-fn find<'a, E: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a E> {
-    let mut next = Some(error);
-    while let Some(e) = next {
-        if let Some(found) = e.downcast_ref::<E>() {
-            return Some(found);
-        }
-        next = e.source();
-    }
-    None
 }
 
 #[async_trait]

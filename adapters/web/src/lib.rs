@@ -8,7 +8,6 @@ mod exa;
 mod fetch;
 mod html_text;
 mod redact;
-mod retry;
 mod searxng;
 mod setup;
 mod snippet;

@@ -7,11 +7,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE};
 use sybil_ports::outbound::{SearchHit, ToolError, WebSearch};
+use sybil_upstream::Target;
 use url::Url;
 
 use crate::errors::Errors;
 use crate::redact::Redactor;
-use crate::retry::{self, Failed};
 use crate::setup::{SetupError, api_client};
 use crate::snippet::snippet;
 
@@ -64,24 +64,18 @@ impl SearxngClient {
 impl WebSearch for SearxngClient {
     async fn search(&self, query: &str) -> Result<Vec<SearchHit>, ToolError> {
         let url = self.url_for(query);
-        let sent = retry::send(ENGINE, "search", || {
-            self.http
-                .get(url.clone())
-                .header(ACCEPT, "application/json")
-                .header(ACCEPT_LANGUAGE, BROWSER_ACCEPT_LANGUAGE)
+        let target = Target::new(ENGINE, "search");
+        let response = sybil_upstream::send(&self.http, &target, || {
+            std::future::ready(
+                self.http
+                    .get(url.clone())
+                    .header(ACCEPT, "application/json")
+                    .header(ACCEPT_LANGUAGE, BROWSER_ACCEPT_LANGUAGE)
+                    .build(),
+            )
         })
-        .await;
-        let response = match sent {
-            Ok(response) => response,
-            Err(Failed::Status { status: 403, .. }) => {
-                return Err(self.errors.status(403, JSON_DISABLED));
-            }
-            Err(Failed::Status { status, body }) => {
-                let text = response::error_text(&body).unwrap_or_else(|| snippet(&body));
-                return Err(self.errors.status(status, &text));
-            }
-            Err(Failed::Transport(error)) => return Err(self.errors.transport(&error)),
-        };
+        .await
+        .map_err(|failed| self.errors.failed(failed, error_text))?;
         let bytes = response
             .bytes()
             .await
@@ -104,6 +98,15 @@ impl WebSearch for SearxngClient {
         }
         Ok(hits)
     }
+}
+
+/// A 403 is the json format switched off (an HTML page says so); else
+/// SearXNG's own words, else a snippet of the body.
+fn error_text(status: u16, body: &[u8]) -> String {
+    if status == 403 {
+        return JSON_DISABLED.to_string();
+    }
+    response::error_text(body).unwrap_or_else(|| snippet(body))
 }
 
 #[cfg(test)]

@@ -23,11 +23,8 @@ pub(crate) fn api_client(
     engine: &'static str,
     timeout: std::time::Duration,
 ) -> Result<reqwest::Client, SetupError> {
-    reqwest::Client::builder()
-        .connect_timeout(timeout)
+    sybil_upstream::client_builder(timeout, USER_AGENT)
         .timeout(timeout)
-        .pool_idle_timeout(std::time::Duration::from_secs(90))
-        .user_agent(USER_AGENT)
         .build()
         .map_err(|e| SetupError::new(engine, e.to_string()))
 }

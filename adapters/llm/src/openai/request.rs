@@ -1,6 +1,12 @@
-//! `LlmRequest` → Responses API request body.
+//! `LlmRequest` → Responses API request, in async-openai's typed request types.
 
-use serde_json::{Map, Value, json};
+use async_openai::error::OpenAIError;
+use async_openai::types::responses::{
+    CreateResponse, CreateResponseArgs, EasyInputContent, EasyInputMessage, FunctionCallOutput,
+    FunctionCallOutputItemParam, FunctionTool, FunctionToolCall, ImageDetail, InputContent,
+    InputImageContent, InputItem, InputParam, InputTextContent, Item, MessageType, Role, Tool,
+    ToolChoiceOptions, ToolChoiceParam,
+};
 use sybil_domain::Attachment;
 use sybil_ports::outbound::llm::{LlmRequest, PromptMessage, PromptRole, ToolRound};
 
@@ -9,17 +15,17 @@ use crate::attachments::text_block;
 /// The body of `POST /responses`. With tools the response is stored
 /// (`store: true`) so the next round can continue from it with
 /// `previous_response_id`; without, nothing needs keeping.
-pub(super) fn build(request: &LlmRequest, stream: bool) -> Value {
-    let mut body = Map::new();
-    body.insert("model".into(), json!(request.model));
+pub(super) fn build(request: &LlmRequest, stream: bool) -> Result<CreateResponse, OpenAIError> {
+    let mut body = CreateResponseArgs::default();
+    body.model(&request.model);
     // Not inherited through previous_response_id: sent on every call.
     if !request.instructions.is_empty() {
-        body.insert("instructions".into(), json!(request.instructions));
+        body.instructions(request.instructions.as_ref());
     }
     let tool_loop = !request.tools.is_empty() || !request.rounds.is_empty();
-    body.insert("store".into(), json!(tool_loop));
+    body.store(tool_loop);
 
-    match request.rounds.last() {
+    let input = match request.rounds.last() {
         // The stored chain already holds the prompt and earlier rounds
         // (reasoning items included): only the last round's outputs are new.
         Some(
@@ -28,67 +34,87 @@ pub(super) fn build(request: &LlmRequest, stream: bool) -> Value {
                 ..
             },
         ) => {
-            body.insert("previous_response_id".into(), json!(id));
-            body.insert("input".into(), Value::Array(call_outputs(last)));
+            body.previous_response_id(id);
+            call_outputs(last).collect()
         }
         // No id to continue from: replay everything statelessly (the API
         // accepts a replay without the reasoning items).
         _ => {
-            let mut input: Vec<Value> = request.messages.iter().map(message).collect();
+            let mut input: Vec<InputItem> = request.messages.iter().map(message).collect();
             for round in &request.rounds {
                 input.extend(replayed_round(round));
             }
-            body.insert("input".into(), Value::Array(input));
+            input
         }
-    }
+    };
+    body.input(InputParam::Items(input));
 
     if let Some(max) = request.max_tokens {
-        body.insert("max_output_tokens".into(), json!(max));
+        body.max_output_tokens(max);
     }
     if let Some(t) = request.temperature {
-        body.insert("temperature".into(), json!(t));
+        // The SDK's type is f32; the contract's range (0–2) fits it.
+        body.temperature(t as f32);
     }
     if !request.tools.is_empty() {
-        let tools = request
+        let tools: Vec<Tool> = request
             .tools
             .iter()
             .map(|t| {
-                json!({
-                    "type": "function",
-                    "name": t.name,
-                    "description": t.description,
-                    "parameters": t.parameters,
-                    "strict": false,
+                Tool::Function(FunctionTool {
+                    name: t.name.clone(),
+                    description: Some(t.description.clone()),
+                    parameters: Some(t.parameters.clone()),
+                    strict: Some(false),
+                    ..Default::default()
                 })
             })
             .collect();
-        body.insert("tools".into(), Value::Array(tools));
-        body.insert("tool_choice".into(), json!("auto"));
+        body.tools(tools);
+        body.tool_choice(ToolChoiceParam::Option(ToolChoiceOptions::Auto));
     }
     if stream {
-        body.insert("stream".into(), json!(true));
+        // Ours to set: streams are opened by `sdk`, not by the SDK's
+        // `create_stream` (which would set it).
+        body.stream(true);
     }
-    Value::Object(body)
+    body.build()
 }
 
-fn role(role: PromptRole) -> &'static str {
+fn role(role: PromptRole) -> Role {
     match role {
-        PromptRole::System => "system",
-        PromptRole::User => "user",
-        PromptRole::Assistant => "assistant",
+        PromptRole::System => Role::System,
+        PromptRole::User => Role::User,
+        PromptRole::Assistant => Role::Assistant,
     }
+}
+
+fn easy_message(role: Role, content: EasyInputContent) -> InputItem {
+    InputItem::EasyMessage(EasyInputMessage {
+        r#type: MessageType::Message,
+        role,
+        content,
+        phase: None,
+    })
+}
+
+fn input_text(text: String) -> InputContent {
+    InputContent::InputText(InputTextContent {
+        text,
+        ..Default::default()
+    })
 }
 
 /// A message item: plain text, or `input_text`/`input_image` parts when a
 /// user message carries attachments.
-fn message(m: &PromptMessage) -> Value {
+fn message(m: &PromptMessage) -> InputItem {
     let with_parts = m.role == PromptRole::User && !m.attachments.is_empty();
     if !with_parts {
-        return json!({"type": "message", "role": role(m.role), "content": m.content});
+        return easy_message(role(m.role), EasyInputContent::Text(m.content.clone()));
     }
     let mut parts = Vec::new();
     if !m.content.is_empty() {
-        parts.push(json!({"type": "input_text", "text": m.content}));
+        parts.push(input_text(m.content.clone()));
     }
     for a in &m.attachments {
         parts.push(match a {
@@ -97,46 +123,49 @@ fn message(m: &PromptMessage) -> Value {
                 text,
                 truncated,
                 ..
-            } => json!({"type": "input_text", "text": text_block(filename, text, *truncated)}),
-            Attachment::Image { data_url, .. } => {
-                json!({"type": "input_image", "image_url": data_url, "detail": "auto"})
-            }
+            } => input_text(text_block(filename, text, *truncated)),
+            Attachment::Image { data_url, .. } => InputContent::InputImage(InputImageContent {
+                detail: ImageDetail::Auto,
+                image_url: Some(data_url.clone()),
+                ..Default::default()
+            }),
         });
     }
-    json!({"type": "message", "role": "user", "content": parts})
+    easy_message(Role::User, EasyInputContent::ContentList(parts))
 }
 
 /// One `function_call_output` per call, paired by `call_id`.
-fn call_outputs(round: &ToolRound) -> Vec<Value> {
-    round
-        .calls
-        .iter()
-        .enumerate()
-        .map(|(i, call)| {
-            json!({
-                "type": "function_call_output",
-                "call_id": call.id,
-                "output": round.outputs.get(i).map_or("", String::as_str),
-            })
-        })
-        .collect()
+fn call_outputs(round: &ToolRound) -> impl Iterator<Item = InputItem> + '_ {
+    round.calls.iter().enumerate().map(|(i, call)| {
+        InputItem::Item(Item::FunctionCallOutput(FunctionCallOutputItemParam {
+            call_id: Some(call.id.clone()),
+            output: FunctionCallOutput::Text(round.outputs.get(i).cloned().unwrap_or_default()),
+            id: None,
+            status: None,
+            name: None,
+            namespace: None,
+            caller: None,
+        }))
+    })
 }
 
 /// A round replayed without a stored response: the text, each call, then
 /// the outputs.
-fn replayed_round(round: &ToolRound) -> Vec<Value> {
+fn replayed_round(round: &ToolRound) -> Vec<InputItem> {
     let mut items = Vec::new();
     if !round.assistant_text.is_empty() {
-        items
-            .push(json!({"type": "message", "role": "assistant", "content": round.assistant_text}));
+        items.push(easy_message(
+            Role::Assistant,
+            EasyInputContent::Text(round.assistant_text.clone()),
+        ));
     }
     items.extend(round.calls.iter().map(|call| {
-        json!({
-            "type": "function_call",
-            "call_id": call.id,
-            "name": call.name,
-            "arguments": call.arguments,
-        })
+        InputItem::Item(Item::FunctionCall(FunctionToolCall {
+            call_id: call.id.clone(),
+            name: call.name.clone(),
+            arguments: call.arguments.clone(),
+            ..Default::default()
+        }))
     }));
     items.extend(call_outputs(round));
     items
@@ -145,6 +174,7 @@ fn replayed_round(round: &ToolRound) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
     use sybil_ports::outbound::llm::{ToolCall, ToolSpec};
 
     fn request() -> LlmRequest {
@@ -176,13 +206,23 @@ mod tests {
         }
     }
 
+    /// The JSON the SDK sends: serialised to bytes as it does, so an f32
+    /// is written at its own precision (`to_value` would widen 0.7 first).
+    fn wire(request: &LlmRequest, stream: bool) -> Value {
+        let bytes = serde_json::to_vec(&build(request, stream).unwrap()).unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
     #[test]
     fn plain_request_is_not_stored() {
-        let body = build(&request(), false);
+        let mut r = request();
+        r.temperature = Some(0.7);
+        r.max_tokens = Some(300);
         assert_eq!(
-            body,
+            wire(&r, false),
             json!({"model":"gpt-5","instructions":"You are Sybil.","store":false,
-                   "input":[{"type":"message","role":"user","content":"Hi"}]})
+                   "input":[{"type":"message","role":"user","content":"Hi"}],
+                   "max_output_tokens":300,"temperature":0.7})
         );
     }
 
@@ -196,7 +236,7 @@ mod tests {
         }]
         .into();
         r.rounds = vec![round(Some("resp_1")), round(Some("resp_2"))];
-        let body = build(&r, true);
+        let body = wire(&r, true);
         assert_eq!(body["previous_response_id"], "resp_2");
         assert_eq!(
             body["input"],
@@ -206,28 +246,27 @@ mod tests {
         assert_eq!(body["stream"], true);
         assert_eq!(body["instructions"], "You are Sybil.");
         assert_eq!(body["tool_choice"], "auto");
+        assert_eq!(
+            body["tools"],
+            json!([{"type":"function","name":"web_search","description":"Search",
+                    "parameters":{"type":"object"},"strict":false}])
+        );
     }
 
     #[test]
     fn round_without_id_is_replayed() {
         let mut r = request();
         r.rounds = vec![round(None)];
-        let body = build(&r, false);
+        let body = wire(&r, false);
         assert!(body.get("previous_response_id").is_none());
-        let types: Vec<&str> = body["input"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["type"].as_str().unwrap())
-            .collect();
         assert_eq!(
-            types,
-            [
-                "message",
-                "message",
-                "function_call",
-                "function_call_output"
-            ]
+            body["input"],
+            json!([
+                {"type":"message","role":"user","content":"Hi"},
+                {"type":"message","role":"assistant","content":"Let me look."},
+                {"type":"function_call","call_id":"call_1","name":"web_search","arguments":"{\"query\":\"x\"}"},
+                {"type":"function_call_output","call_id":"call_1","output":"found"}
+            ])
         );
     }
 }

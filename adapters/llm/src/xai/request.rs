@@ -1,6 +1,18 @@
-//! `LlmRequest` → Chat Completions request body.
+//! `LlmRequest` → Chat Completions request, in async-openai's typed request types.
 
-use serde_json::{Map, Value, json};
+use async_openai::error::OpenAIError;
+use async_openai::types::chat::{
+    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls,
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageContent,
+    ChatCompletionRequestMessage, ChatCompletionRequestMessageContentPartImage,
+    ChatCompletionRequestMessageContentPartText, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestSystemMessageContent, ChatCompletionRequestToolMessage,
+    ChatCompletionRequestToolMessageContent, ChatCompletionRequestUserMessage,
+    ChatCompletionRequestUserMessageContent, ChatCompletionRequestUserMessageContentPart,
+    ChatCompletionStreamOptions, ChatCompletionTool, ChatCompletionToolChoiceOption,
+    ChatCompletionTools, CreateChatCompletionRequest, CreateChatCompletionRequestArgs,
+    FunctionCall, FunctionObject, ImageDetail, ImageUrl, ToolChoiceOptions,
+};
 use sybil_domain::Attachment;
 use sybil_ports::outbound::llm::{LlmRequest, PromptMessage, PromptRole, ToolRound};
 
@@ -9,64 +21,97 @@ use crate::attachments::text_block;
 /// The body of `POST /chat/completions`: instructions as the first system
 /// message, then the prompt, then every tool round as an assistant turn with
 /// its `tool_calls` followed by one `tool` message per call.
-pub(super) fn build(request: &LlmRequest, stream: bool) -> Value {
+pub(super) fn build(
+    request: &LlmRequest,
+    stream: bool,
+) -> Result<CreateChatCompletionRequest, OpenAIError> {
     let mut messages = Vec::new();
     if !request.instructions.is_empty() {
-        messages.push(json!({"role": "system", "content": request.instructions}));
+        messages.push(system(&request.instructions));
     }
     messages.extend(request.messages.iter().map(message));
     for round in &request.rounds {
         messages.extend(round_messages(round));
     }
 
-    let mut body = Map::new();
-    body.insert("model".into(), json!(request.model));
-    body.insert("messages".into(), Value::Array(messages));
+    let mut body = CreateChatCompletionRequestArgs::default();
+    body.model(&request.model).messages(messages);
     if let Some(max) = request.max_tokens {
-        body.insert("max_tokens".into(), json!(max));
+        // Deprecated by OpenAI in favour of `max_completion_tokens`; xAI
+        // documents both, and this is the one Sybil has always sent.
+        body.max_tokens(max);
     }
     if let Some(t) = request.temperature {
-        body.insert("temperature".into(), json!(t));
+        // The SDK's type is f32; the contract's range (0–2) fits it.
+        body.temperature(t as f32);
     }
     if !request.tools.is_empty() {
-        let tools = request
+        let tools: Vec<ChatCompletionTools> = request
             .tools
             .iter()
             .map(|t| {
-                json!({
-                    "type": "function",
-                    "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+                ChatCompletionTools::Function(ChatCompletionTool {
+                    function: FunctionObject {
+                        name: t.name.clone(),
+                        description: Some(t.description.clone()),
+                        parameters: Some(t.parameters.clone()),
+                        strict: None,
+                    },
                 })
             })
             .collect();
-        body.insert("tools".into(), Value::Array(tools));
-        body.insert("tool_choice".into(), json!("auto"));
+        body.tools(tools);
+        body.tool_choice(ChatCompletionToolChoiceOption::Mode(
+            ToolChoiceOptions::Auto,
+        ));
     }
     if stream {
-        // With async-openai's `byot` feature the SDK no longer sets this
-        // itself (DEPS gotcha 8): without it the answer is plain JSON.
-        body.insert("stream".into(), json!(true));
-        body.insert("stream_options".into(), json!({"include_usage": true}));
+        // Ours to set: streams are opened by `sdk`, not by the SDK's
+        // `create_stream` (which would set it). Without it the answer is
+        // plain JSON.
+        body.stream(true);
+        body.stream_options(ChatCompletionStreamOptions {
+            include_usage: Some(true),
+            include_obfuscation: None,
+        });
     }
-    Value::Object(body)
+    body.build()
 }
 
-fn role(role: PromptRole) -> &'static str {
-    match role {
-        PromptRole::System => "system",
-        PromptRole::User => "user",
-        PromptRole::Assistant => "assistant",
-    }
+fn system(text: &str) -> ChatCompletionRequestMessage {
+    ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
+        content: ChatCompletionRequestSystemMessageContent::Text(text.to_string()),
+        name: None,
+    })
 }
 
-fn message(m: &PromptMessage) -> Value {
-    let with_parts = m.role == PromptRole::User && !m.attachments.is_empty();
-    if !with_parts {
-        return json!({"role": role(m.role), "content": m.content});
+fn text_part(text: String) -> ChatCompletionRequestUserMessageContentPart {
+    ChatCompletionRequestUserMessageContentPart::Text(ChatCompletionRequestMessageContentPartText {
+        text,
+        prompt_cache_breakpoint: None,
+    })
+}
+
+fn message(m: &PromptMessage) -> ChatCompletionRequestMessage {
+    let user = |content| {
+        ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage {
+            content,
+            name: None,
+        })
+    };
+    match m.role {
+        PromptRole::System => return system(&m.content),
+        PromptRole::Assistant => return assistant(&m.content, None),
+        PromptRole::User if m.attachments.is_empty() => {
+            return user(ChatCompletionRequestUserMessageContent::Text(
+                m.content.clone(),
+            ));
+        }
+        PromptRole::User => {}
     }
     let mut parts = Vec::new();
     if !m.content.is_empty() {
-        parts.push(json!({"type": "text", "text": m.content}));
+        parts.push(text_part(m.content.clone()));
     }
     for a in &m.attachments {
         parts.push(match a {
@@ -75,39 +120,61 @@ fn message(m: &PromptMessage) -> Value {
                 text,
                 truncated,
                 ..
-            } => json!({"type": "text", "text": text_block(filename, text, *truncated)}),
+            } => text_part(text_block(filename, text, *truncated)),
             Attachment::Image { data_url, .. } => {
-                json!({"type": "image_url", "image_url": {"url": data_url, "detail": "auto"}})
+                ChatCompletionRequestUserMessageContentPart::ImageUrl(
+                    ChatCompletionRequestMessageContentPartImage {
+                        image_url: ImageUrl {
+                            url: data_url.clone(),
+                            detail: Some(ImageDetail::Auto),
+                        },
+                        prompt_cache_breakpoint: None,
+                    },
+                )
             }
         });
     }
-    json!({"role": "user", "content": parts})
+    user(ChatCompletionRequestUserMessageContent::Array(parts))
 }
 
-fn round_messages(round: &ToolRound) -> Vec<Value> {
-    let content = if round.assistant_text.is_empty() {
-        Value::Null
-    } else {
-        json!(round.assistant_text)
-    };
-    let tool_calls: Vec<Value> = round
+#[allow(deprecated)] // `function_call`, which the struct still carries, is left out.
+fn assistant(
+    text: &str,
+    tool_calls: Option<Vec<ChatCompletionMessageToolCalls>>,
+) -> ChatCompletionRequestMessage {
+    ChatCompletionRequestMessage::Assistant(ChatCompletionRequestAssistantMessage {
+        // An assistant turn of tool calls only is sent with `content: ""`,
+        // one of the two forms xAI documents (the SDK cannot write the other,
+        // `null`).
+        content: Some(ChatCompletionRequestAssistantMessageContent::Text(
+            text.to_string(),
+        )),
+        tool_calls,
+        ..Default::default()
+    })
+}
+
+fn round_messages(round: &ToolRound) -> Vec<ChatCompletionRequestMessage> {
+    let tool_calls = round
         .calls
         .iter()
         .map(|c| {
-            json!({
-                "id": c.id,
-                "type": "function",
-                "function": {"name": c.name, "arguments": c.arguments},
+            ChatCompletionMessageToolCalls::Function(ChatCompletionMessageToolCall {
+                id: c.id.clone(),
+                function: FunctionCall {
+                    name: c.name.clone(),
+                    arguments: c.arguments.clone(),
+                },
             })
         })
         .collect();
-    let mut messages =
-        vec![json!({"role": "assistant", "content": content, "tool_calls": tool_calls})];
+    let mut messages = vec![assistant(&round.assistant_text, Some(tool_calls))];
     messages.extend(round.calls.iter().enumerate().map(|(i, c)| {
-        json!({
-            "role": "tool",
-            "tool_call_id": c.id,
-            "content": round.outputs.get(i).map_or("", String::as_str),
+        ChatCompletionRequestMessage::Tool(ChatCompletionRequestToolMessage {
+            content: ChatCompletionRequestToolMessageContent::Text(
+                round.outputs.get(i).cloned().unwrap_or_default(),
+            ),
+            tool_call_id: c.id.clone(),
         })
     }));
     messages
@@ -116,6 +183,7 @@ fn round_messages(round: &ToolRound) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use sybil_ports::outbound::llm::ToolCall;
 
     #[test]
@@ -128,7 +196,7 @@ mod tests {
                 content: "Hi".into(),
                 attachments: vec![],
             }],
-            temperature: Some(0.5),
+            temperature: Some(0.7),
             max_tokens: Some(100),
             tools: Default::default(),
             rounds: vec![ToolRound {
@@ -142,7 +210,8 @@ mod tests {
                 outputs: vec!["out".into()],
             }],
         };
-        let body = build(&request, true);
+        let bytes = serde_json::to_vec(&build(&request, true).unwrap()).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(
             body,
             json!({
@@ -150,11 +219,11 @@ mod tests {
                 "messages": [
                     {"role":"system","content":"Be Sybil."},
                     {"role":"user","content":"Hi"},
-                    {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},
+                    {"role":"assistant","content":"","tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},
                     {"role":"tool","tool_call_id":"call_1","content":"out"}
                 ],
                 "max_tokens": 100,
-                "temperature": 0.5,
+                "temperature": 0.7,
                 "stream": true,
                 "stream_options": {"include_usage": true}
             })

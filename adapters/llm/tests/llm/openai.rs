@@ -281,6 +281,32 @@ async fn stream_forwards_deltas_as_they_arrive() {
 }
 
 #[tokio::test]
+async fn a_stream_sends_the_same_request_as_a_call_plus_stream() {
+    let (fake, provider) = setup().await;
+    let mut req = request("gpt-4.1-mini");
+    req.temperature = Some(0.7);
+    provider.complete(&req).await.unwrap();
+    collect(provider.stream(&req).await.unwrap()).await;
+
+    let sent = fake.generation_requests();
+    let (call, stream) = (&sent[0], &sent[1]);
+    let mut expected = call.body.clone();
+    expected["stream"] = json!(true);
+    assert_eq!(stream.body, expected);
+    // An f32 in the SDK's type, written at its own precision.
+    assert_eq!(stream.body["temperature"], json!(0.7));
+    for name in [
+        "authorization",
+        "content-type",
+        "openai-organization",
+        "openai-project",
+    ] {
+        assert_eq!(stream.header(name), call.header(name), "{name}");
+    }
+    assert_eq!(stream.header("openai-organization"), None);
+}
+
+#[tokio::test]
 async fn stream_reassembles_tool_call_arguments() {
     let (fake, provider) = setup().await;
     let args = r#"{"query":"Florence weather today, in Celsius"}"#;
