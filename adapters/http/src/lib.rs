@@ -123,7 +123,7 @@ pub fn app(
     auth: AuthConfig,
     rate_limit_per_minute: u32,
 ) -> impl Endpoint<Output = Response> + 'static {
-    metrics::exporter();
+    sybil_metrics::exporter();
     let api = api_service(&services, &auth);
     let routes_table = Arc::new(allow::RouteTable::from_spec(
         &api.spec(),

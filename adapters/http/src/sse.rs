@@ -18,7 +18,7 @@ use sybil_ports::inbound::CompletionEvent;
 use sybil_ports::outbound::RecordedEvent;
 
 use crate::dto::events::{StreamEvent, frame};
-use crate::metrics::OpenStream;
+use sybil_metrics::OpenStream;
 
 /// Quiet time after which a `: ping` comment is sent.
 pub const PING_EVERY: Duration = Duration::from_secs(15);
