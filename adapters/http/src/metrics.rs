@@ -7,7 +7,7 @@ use std::time::Instant;
 use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
-use crate::allow::RouteTable;
+use crate::route_table::RouteTable;
 
 /// The `route` label of a path that matches no route.
 const UNMATCHED: &str = "unmatched";
