@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use reqwest::Client;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sybil::config::Config;
 use sybil::startup::{Application, QueuedCallLog};
 use sybil_testkit::{FakeKind, FakeLlm};
@@ -233,4 +233,15 @@ impl TestApp {
         let _ = db.close().await;
         calls
     }
+}
+
+/// A new empty chat's id.
+pub async fn new_chat(app: &TestApp) -> String {
+    let (_, body) = app.post_json("/v1/chats", &json!({})).await;
+    body["chat"]["id"].as_str().unwrap().to_string()
+}
+
+/// A user message of the request bodies.
+pub fn user(text: &str) -> Value {
+    json!({ "role": "user", "content": text })
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use sybil_testkit::Reply;
 
 use crate::helpers::{TestApp, spawn_with_fakes};
-use crate::production::{metrics_text, sample};
+use crate::metrics::{metrics_text, sample};
 use crate::sse::parse_frames;
 
 const HISTOGRAM: &str = "sybil_completion_overhead_seconds_count";
