@@ -1,4 +1,5 @@
-//! SSE frame formatting (UPSTREAMS.md §0): `event:` + `data:` lines and a blank line.
+//! SSE frame formatting (docs/decisions.md, "Upstream SSE framing"): `event:` +
+//! `data:` lines and a blank line.
 
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 //! OpenAI Responses API provider (`POST {base}/responses`).
 //!
 //! async-openai's BYOT calls on `serde_json::Value`, so unknown output items
-//! and stream events never break parsing (DEPS gotcha 9).
+//! and stream events never break parsing (docs/decisions.md, "async-openai").
 
 mod request;
 mod response;
@@ -19,7 +19,8 @@ use sybil_ports::outbound::llm::{LlmError, LlmProvider, LlmRequest, LlmResponse,
 use crate::settings::{ProviderSettings, SetupError};
 use crate::transport::OaiClient;
 
-/// Prefixes of the chat models kept from the live list (CONTRACT).
+/// Prefixes of the chat models kept from the live list (docs/decisions.md,
+/// "OpenAI chat models").
 const CHAT_PREFIXES: [&str; 5] = ["gpt-4", "gpt-5", "o1", "o3", "o4"];
 /// Model families that are not chat models, even with a chat prefix.
 const NON_CHAT_MARKERS: [&str; 8] = [

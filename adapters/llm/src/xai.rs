@@ -1,7 +1,7 @@
 //! xAI provider over its OpenAI-compatible Chat Completions (`POST {base}/chat/completions`).
 //!
 //! async-openai's BYOT calls on `serde_json::Value` (the typed chunk drops
-//! xAI's `reasoning_content`, DEPS gotcha 10). xAI's own error envelope
+//! xAI's `reasoning_content`: docs/decisions.md, "async-openai"). xAI's own error envelope
 //! `{"code","error"}` is read by our transport, which the SDK could not do.
 
 mod request;

@@ -44,7 +44,8 @@ pub(super) fn build(request: &LlmRequest, stream: bool) -> Value {
     }
     if stream {
         // With async-openai's `byot` feature the SDK no longer sets this
-        // itself (DEPS gotcha 8): without it the answer is plain JSON.
+        // itself (docs/decisions.md, "async-openai"): without it the answer is
+        // plain JSON.
         body.insert("stream".into(), json!(true));
         body.insert("stream_options".into(), json!({"include_usage": true}));
     }
