@@ -256,7 +256,7 @@ impl Engine {
                 let _ = emit(
                     sink,
                     CompletionEvent::Error {
-                        message: e.client_message(),
+                        message: e.provider.upstream_error_message(&e.message),
                     },
                 )
                 .await;
