@@ -1,6 +1,7 @@
 //! Configuration from the environment: every variable checked at startup,
 //! each invalid one reported on its own line naming it.
 
+mod devbox;
 mod reader;
 
 use std::fmt;
@@ -10,8 +11,8 @@ use std::time::Duration;
 use sybil_domain::Secret;
 use sybil_domain::tool_loop::DEFAULT_MAX_TOOL_ROUNDS;
 use sybil_http::ConnectionLimits;
-use sybil_ssh::SshSettings;
 
+pub use self::devbox::DevboxConfig;
 use self::reader::Reader;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/sybil.db?mode=rwc";
@@ -38,22 +39,13 @@ pub enum SearchEngine {
     Searxng { base_url: String },
 }
 
-/// The devbox tools over SSH.
-#[derive(Debug, Clone)]
-pub struct DevboxConfig {
-    pub ssh: SshSettings,
-    pub workdir: String,
-    /// `Some(timeout)` when `CHAT_CODEX_TOOL_ENABLED`.
-    pub codex: Option<Duration>,
-    /// `Some(timeout)` when `CHAT_SHELL_TOOL_ENABLED`.
-    pub shell: Option<Duration>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Config {
     pub host: IpAddr,
     pub port: u16,
-    pub database_url: String,
+    /// May hold a password (`postgres://user:password@…`), so it is a
+    /// `Secret`: `Debug` does not print it.
+    pub database_url: Secret,
     /// `None` is open mode.
     pub admin_token: Option<Secret>,
     pub log_format: LogFormat,
@@ -185,7 +177,7 @@ impl Config {
         };
         let max_tool_rounds = r.positive("CHAT_MAX_TOOL_ROUNDS", DEFAULT_MAX_TOOL_ROUNDS.into());
         let fetch_allow_private_networks = r.flag("FETCH_ALLOW_PRIVATE_NETWORKS", false);
-        let devbox = devbox(&mut r, &lookup);
+        let devbox = devbox::devbox(&mut r, &lookup);
         let retention_hours = r.positive("COMPLETION_EVENTS_RETENTION_HOURS", 24);
         let rate_limit_per_minute = r.parse(
             "RATE_LIMIT_PER_MINUTE",
@@ -201,7 +193,7 @@ impl Config {
         Ok(Config {
             host,
             port,
-            database_url,
+            database_url: Secret::new(database_url),
             admin_token: lookup("ADMIN_TOKEN")
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
@@ -250,38 +242,6 @@ fn connection_limits(r: &mut Reader) -> ConnectionLimits {
             r.positive("HTTP_MAX_CONNECTIONS", default.max_connections as u64),
         )
         .unwrap_or(usize::MAX),
-    }
-}
-
-/// The devbox tools: enabled flags, timeouts, working folder and the SSH
-/// settings (an enabled tool without a host or key is an error per variable).
-fn devbox(r: &mut Reader, lookup: &dyn Fn(&str) -> Option<String>) -> Option<DevboxConfig> {
-    let codex_on = r.flag("CHAT_CODEX_TOOL_ENABLED", false);
-    let shell_on = r.flag("CHAT_SHELL_TOOL_ENABLED", false);
-    let codex_timeout = Duration::from_millis(r.positive("CHAT_CODEX_EXEC_TIMEOUT_MS", 600_000));
-    let shell_timeout = Duration::from_millis(r.positive("CHAT_SHELL_EXEC_TIMEOUT_MS", 120_000));
-    let workdir = r
-        .get("CHAT_CODEX_REMOTE_WORKDIR")
-        .unwrap_or_else(|| "/workspace/sybil-codex".into());
-    let mut enabled = Vec::new();
-    if codex_on {
-        enabled.push("CHAT_CODEX_TOOL_ENABLED");
-    }
-    if shell_on {
-        enabled.push("CHAT_SHELL_TOOL_ENABLED");
-    }
-    match sybil_ssh::settings_from_env(lookup, &enabled) {
-        Ok(Some(ssh)) => Some(DevboxConfig {
-            ssh,
-            workdir,
-            codex: codex_on.then_some(codex_timeout),
-            shell: shell_on.then_some(shell_timeout),
-        }),
-        Ok(None) => None,
-        Err(errors) => {
-            r.errors.extend(errors);
-            None
-        }
     }
 }
 

@@ -178,7 +178,7 @@ fn auth(config: &Config) -> AuthConfig {
 
 /// Connects storage and applies migrations (`sybil migrate`, and startup).
 pub async fn migrate(config: &Config) -> anyhow::Result<Arc<SeaOrmStorage>> {
-    let storage = SeaOrmStorage::connect(&config.database_url)
+    let storage = SeaOrmStorage::connect(config.database_url.expose())
         .await
         .context("connecting to DATABASE_URL")?;
     storage.migrate().await.context("applying migrations")?;
@@ -188,7 +188,8 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Arc<SeaOrmStorage>> {
 /// The OpenAPI spec as YAML or JSON. Storage is connected lazily, so this
 /// touches no disk or network.
 pub fn openapi_spec(config: &Config, json: bool) -> anyhow::Result<String> {
-    let storage = SeaOrmStorage::connect_lazy(&config.database_url).context("DATABASE_URL")?;
+    let storage =
+        SeaOrmStorage::connect_lazy(config.database_url.expose()).context("DATABASE_URL")?;
     let (services, _) = services(config, Arc::new(storage), Arc::new(SystemClock))?;
     let api = sybil_http::api_service(&services, &auth(config));
     Ok(if json {

@@ -30,6 +30,13 @@ impl Provider {
             Provider::Xai => "XAI_API_KEY",
         }
     }
+
+    /// What a client sees of a failed call to this provider (a 502 body or a
+    /// stream's `error` event): the provider's name, then `detail`, the
+    /// upstream's own message.
+    pub fn upstream_error_message(self, detail: &str) -> String {
+        format!("{self} upstream error: {detail}")
+    }
 }
 
 impl fmt::Display for Provider {
@@ -70,5 +77,13 @@ mod tests {
         assert!("OpenAI".parse::<Provider>().is_err());
         assert!(" openai".parse::<Provider>().is_err());
         assert!("".parse::<Provider>().is_err());
+    }
+
+    #[test]
+    fn upstream_errors_name_the_provider() {
+        assert_eq!(
+            Provider::Xai.upstream_error_message("model not found"),
+            "xai upstream error: model not found"
+        );
     }
 }

@@ -3,7 +3,6 @@
 pub mod clock;
 pub mod jobs;
 pub mod llm;
-pub mod metrics;
 pub mod raw_json;
 pub mod searches;
 pub mod storage;

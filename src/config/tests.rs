@@ -1,5 +1,7 @@
 use std::collections::HashMap;
 
+use base64::Engine as _;
+
 use super::*;
 
 fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
@@ -15,7 +17,7 @@ fn defaults_need_no_variables() {
     let c = load(&[]).unwrap();
     assert_eq!(c.host.to_string(), "127.0.0.1");
     assert_eq!(c.port, 8787);
-    assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+    assert_eq!(c.database_url.expose(), DEFAULT_DATABASE_URL);
     assert!(c.admin_token.is_none());
     assert_eq!(c.log_format, LogFormat::Text);
     assert_eq!(c.log_filter, "info");
@@ -52,7 +54,7 @@ fn database_url_must_name_a_supported_backend() {
     let err = load(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
     assert!(err.0[0].starts_with("DATABASE_URL:"));
     let c = load(&[("DATABASE_URL", "postgres://postgres@127.0.0.1/test")]).unwrap();
-    assert!(c.database_url.starts_with("postgres://"));
+    assert!(c.database_url.expose().starts_with("postgres://"));
 }
 
 #[test]
@@ -97,6 +99,42 @@ fn admin_token_is_kept_secret() {
     assert!(!format!("{c:?}").contains("s3cret"));
     assert_eq!(c.log_format, LogFormat::Json);
     assert!(load(&[("ADMIN_TOKEN", "")]).unwrap().admin_token.is_none());
+}
+
+#[test]
+fn debug_shows_no_secret() {
+    let key =
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nsshkeybody\n-----END OPENSSH PRIVATE KEY-----\n";
+    let key_b64 = base64::engine::general_purpose::STANDARD.encode(key);
+    let secrets = [
+        ("DATABASE_URL", "postgres://sybil:pgpassword@db/sybil"),
+        ("ADMIN_TOKEN", "admintoken"),
+        ("OPENAI_API_KEY", "openaikey"),
+        ("ANTHROPIC_API_KEY", "anthropickey"),
+        ("XAI_API_KEY", "xaikey"),
+        ("EXA_API_KEY", "exakey"),
+    ];
+    let mut vars = secrets.to_vec();
+    vars.extend([
+        ("CHAT_SHELL_TOOL_ENABLED", "true"),
+        ("CHAT_CODEX_REMOTE_HOST", "dev@box"),
+        ("CHAT_CODEX_SSH_PRIVATE_KEY_B64", &key_b64),
+    ]);
+    let c = load(&vars).unwrap();
+    assert!(c.devbox.is_some());
+    let debug = format!("{c:?}");
+    for secret in [
+        "pgpassword",
+        "admintoken",
+        "openaikey",
+        "anthropickey",
+        "xaikey",
+        "exakey",
+    ] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+    assert!(!debug.contains("sshkeybody"), "{debug}");
+    assert!(!debug.contains(&key_b64), "{debug}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use sybil_domain::Provider;
-use sybil_ports::outbound::metrics::{UpstreamOutcome, record_upstream_call};
+use sybil_metrics::{UpstreamOutcome, record_upstream_call};
 use sybil_ports::outbound::{
     ExaAnswerResponse, ExaApi, ExaSearchRequest, ExaSearchResponse, LlmError, LlmProvider,
     LlmRequest, LlmResponse, LlmStreamEvent, ToolError,

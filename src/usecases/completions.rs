@@ -17,6 +17,7 @@ use sybil_domain::message::{ValidMessage, validate_message};
 use sybil_domain::nul::replace_nul;
 use sybil_domain::title::title_from_answer;
 use sybil_domain::{CallStatus, Chat, LlmCall, Message, ModelChoice, Provider};
+use sybil_metrics::CompletionMode;
 use sybil_ports::inbound::{
     CompletionCommand, CompletionError, CompletionEvent, CompletionOutcome, CompletionUseCases,
     JobError, ResumableCompletions, StreamMeta,
@@ -105,7 +106,12 @@ impl CompletionService {
 
     /// Everything checked before the provider is called, then the request's
     /// new non-assistant messages and the model use stored.
-    async fn prepare(&self, command: &CompletionCommand) -> Result<Box<Prepared>, CompletionError> {
+    async fn prepare(
+        &self,
+        command: &CompletionCommand,
+        mode: CompletionMode,
+    ) -> Result<Box<Prepared>, CompletionError> {
+        let received = Instant::now();
         let (messages, max_tokens) = self.validate(command)?;
         let provider = self
             .providers
@@ -141,6 +147,8 @@ impl CompletionService {
                 tools,
                 rounds: Vec::new(),
             },
+            mode,
+            received,
         }))
     }
 
@@ -176,7 +184,7 @@ impl CompletionUseCases for CompletionService {
         &self,
         command: CompletionCommand,
     ) -> Result<CompletionOutcome, CompletionError> {
-        let prepared = self.prepare(&command).await?;
+        let prepared = self.prepare(&command, CompletionMode::Whole).await?;
         self.engine.run(prepared, None).await
     }
 
@@ -185,7 +193,7 @@ impl CompletionUseCases for CompletionService {
         &self,
         command: CompletionCommand,
     ) -> Result<BoxStream<'static, CompletionEvent>, CompletionError> {
-        let prepared = self.prepare(&command).await?;
+        let prepared = self.prepare(&command, CompletionMode::Stream).await?;
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let meta = CompletionEvent::Meta(Box::new(StreamMeta {
             chat_id: prepared.chat_id,
@@ -289,7 +297,7 @@ impl ResumableCompletions for CompletionService {
         &self,
         command: CompletionCommand,
     ) -> Result<BoxStream<'static, RecordedEvent>, CompletionError> {
-        let prepared = self.prepare(&command).await?;
+        let prepared = self.prepare(&command, CompletionMode::Resumable).await?;
         let id = self.engine.ids.new_id();
         self.jobs.start(self.engine.clone(), prepared, id).await
     }

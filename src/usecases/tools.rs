@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sybil_domain::devbox::{codex_command, reject_nul, shell_command};
 use sybil_domain::tool_loop::{ToolName, ToolOutcome, tool_argument};
-use sybil_ports::outbound::metrics::record_tool_call;
+use sybil_metrics::record_tool_call;
 use sybil_ports::outbound::{
     ExecOutput, PageFetcher, RemoteShell, SearchHit, ToolCall, ToolSpec, WebSearch,
 };

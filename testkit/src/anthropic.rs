@@ -1,4 +1,5 @@
-//! The Anthropic Messages fake (UPSTREAMS.md §3, §7): required headers, padded SSE frames.
+//! The Anthropic Messages fake (docs/decisions.md, "Anthropic Messages" and
+//! "Fake upstreams"): required headers, padded SSE frames.
 
 use serde_json::{Value, json};
 

@@ -1,4 +1,5 @@
-//! Each provider's own error envelope (UPSTREAMS.md §1, §2, §3 "Errors").
+//! Each provider's own error envelope (docs/decisions.md: "OpenAI Responses",
+//! "xAI Chat Completions", "Anthropic Messages").
 
 use serde_json::{Value, json};
 

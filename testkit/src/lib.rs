@@ -1,4 +1,5 @@
-//! Dev-only fake LLM upstreams on 127.0.0.1 speaking the wire formats of UPSTREAMS.md.
+//! Dev-only fake LLM upstreams on 127.0.0.1 speaking the upstreams' wire
+//! formats (docs/decisions.md, "Fake upstreams").
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -67,8 +68,8 @@ impl fmt::Display for FakeKind {
 }
 
 /// A fake LLM upstream on 127.0.0.1:<free port>, speaking the exact wire format of
-/// UPSTREAMS.md (§1 OpenAI Responses, §2 xAI Chat Completions, §3 Anthropic Messages,
-/// §7 "What the fake servers must reproduce"), non-streaming and streaming (SSE).
+/// OpenAI Responses, xAI Chat Completions or Anthropic Messages (docs/decisions.md,
+/// "Fake upstreams"), non-streaming and streaming (SSE).
 /// Dropping it stops accepting connections.
 pub struct FakeLlm {
     server: Server,

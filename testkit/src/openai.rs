@@ -1,4 +1,5 @@
-//! The OpenAI Responses fake (UPSTREAMS.md §1, §7): auth, validation, stored responses.
+//! The OpenAI Responses fake (docs/decisions.md, "OpenAI Responses" and "Fake
+//! upstreams"): auth, validation, stored responses.
 
 use serde_json::{Value, json};
 

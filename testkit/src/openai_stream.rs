@@ -1,4 +1,5 @@
-//! OpenAI Responses streaming: the event sequence of UPSTREAMS.md §1 for a completed response.
+//! OpenAI Responses streaming: the event sequence of a completed response
+//! (docs/decisions.md, "OpenAI Responses").
 
 use serde_json::{Value, json};
 

@@ -1,6 +1,7 @@
-//! Server-Sent Events: the frames the fakes write (UPSTREAMS.md §0: `event:`
-//! and `data:` lines, then a blank line), and the one reader every test uses
-//! for any event stream, Sybil's own or a fake's.
+//! Server-Sent Events: the frames the fakes write (`event:` and `data:`
+//! lines, then a blank line: docs/decisions.md, "Upstream SSE framing"), and
+//! the one reader every test uses for any event stream, Sybil's own or a
+//! fake's.
 
 use serde_json::Value;
 

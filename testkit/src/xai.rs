@@ -1,4 +1,5 @@
-//! The xAI Chat Completions fake (UPSTREAMS.md §2, §7): data-only SSE ending in `[DONE]`.
+//! The xAI Chat Completions fake (docs/decisions.md, "xAI Chat Completions" and
+//! "Fake upstreams"): data-only SSE ending in `[DONE]`.
 
 use serde_json::{Value, json};
 

@@ -6,21 +6,12 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use sybil_testkit::{FakeKind, Reply};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with, spawn_with_fakes};
+use crate::helpers::{TestApp, new_chat, spawn_app, spawn_app_with, spawn_with_fakes, user};
 
 fn png_data_url() -> String {
     let mut bytes = vec![0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
     bytes.extend_from_slice(&[7; 8]);
     format!("data:image/png;base64,{}", STANDARD.encode(bytes))
-}
-
-fn user(content: &str) -> Value {
-    json!({ "role": "user", "content": content })
-}
-
-async fn new_chat(app: &TestApp) -> String {
-    let (_, body) = app.post_json("/v1/chats", &json!({})).await;
-    body["chat"]["id"].as_str().unwrap().to_string()
 }
 
 async fn transcript(app: &TestApp, chat: &str) -> Vec<(String, String)> {

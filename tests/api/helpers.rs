@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use reqwest::Client;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sybil::config::Config;
 use sybil::startup::{Application, QueuedCallLog};
 use sybil_domain::Timestamp;
@@ -298,4 +298,15 @@ where
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A new empty chat's id.
+pub async fn new_chat(app: &TestApp) -> String {
+    let (_, body) = app.post_json("/v1/chats", &json!({})).await;
+    body["chat"]["id"].as_str().unwrap().to_string()
+}
+
+/// A user message of the request bodies.
+pub fn user(text: &str) -> Value {
+    json!({ "role": "user", "content": text })
 }

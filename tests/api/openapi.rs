@@ -102,3 +102,44 @@ async fn metadata_that_is_not_an_object_is_refused_by_the_policy() {
     assert_eq!(status, 201);
     assert_eq!(body["message"]["metadata"], Value::Null);
 }
+
+#[tokio::test]
+async fn the_spec_documents_429_on_the_limited_routes_only() {
+    let app = spawn_app().await;
+    let (_, spec) = app.get_json("/openapi.json").await;
+    let limited = [
+        ("/v1/chat-completions", "post"),
+        ("/v1/chat-completions/stream", "post"),
+        ("/v1/chats/title/suggest", "post"),
+        ("/v1/searches/{searchId}/run", "post"),
+        ("/openai/v1/chat/completions", "post"),
+    ];
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let too_many = &op["responses"]["429"];
+            if limited.contains(&(path.as_str(), method.as_str())) {
+                let headers = too_many["headers"].as_object().unwrap();
+                assert!(
+                    headers
+                        .keys()
+                        .any(|h| h.eq_ignore_ascii_case("retry-after")),
+                    "{method} {path}"
+                );
+            } else {
+                assert!(too_many.is_null(), "{method} {path} is not limited");
+            }
+        }
+    }
+    for path in ["/openai/v1/models", "/openai/v1/chat/completions"] {
+        for (_, op) in spec["paths"][path].as_object().unwrap() {
+            for status in ["400", "401"] {
+                assert_eq!(
+                    op["responses"][status]["content"]["application/json; charset=utf-8"]["schema"]
+                        ["$ref"],
+                    "#/components/schemas/OpenAiErrorEnvelope",
+                    "{path} {status}"
+                );
+            }
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sybil_testkit::{FakeKind, Reply};
 
-use crate::helpers::{TestApp, eventually, spawn_with_fakes};
+use crate::helpers::{TestApp, eventually, new_chat, spawn_with_fakes};
 use crate::sse::{Frame, parse_frames, read_until, text_of};
 
 async fn stream_all(app: &TestApp, body: Value) -> Vec<Frame> {
@@ -25,11 +25,6 @@ async fn stream_all(app: &TestApp, body: Value) -> Vec<Frame> {
 
 fn names(frames: &[Frame]) -> Vec<&str> {
     frames.iter().map(|f| f.event.as_str()).collect()
-}
-
-async fn new_chat(app: &TestApp) -> String {
-    let (_, body) = app.post_json("/v1/chats", &json!({})).await;
-    body["chat"]["id"].as_str().unwrap().to_string()
 }
 
 fn request(provider: &str, chat: Option<&str>, text: &str) -> Value {

@@ -4,18 +4,13 @@
 use serde_json::{Value, json};
 use sybil_testkit::{FakeExa, FakePages, FakeSearxng, Reply, SearxngMode};
 
-use crate::helpers::{Fakes, TestApp, spawn_app_with};
+use crate::helpers::{Fakes, TestApp, new_chat, spawn_app_with};
 
 async fn app_with(fakes: &Fakes, extra: &[(&str, String)]) -> TestApp {
     let mut env = fakes.env();
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
     let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     spawn_app_with(&vars).await
-}
-
-async fn new_chat(app: &TestApp) -> String {
-    let (_, body) = app.post_json("/v1/chats", &json!({})).await;
-    body["chat"]["id"].as_str().unwrap().to_string()
 }
 
 async fn messages(app: &TestApp, chat: &str) -> Vec<Value> {

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use sybil_testkit::{FakePages, Reply};
 
-use crate::helpers::{Fakes, TestApp, spawn_app_on, temp_db_path};
+use crate::helpers::{Fakes, TestApp, new_chat, spawn_app_on, temp_db_path};
 use crate::pg_database::PgDatabase;
 use crate::sse::{parse_frames, text_of};
 
@@ -15,11 +15,6 @@ async fn app_on(db_url: &str, fakes: &Fakes) -> TestApp {
     let mut env = fakes.env();
     env.push(("FETCH_ALLOW_PRIVATE_NETWORKS".into(), "true".into()));
     spawn_app_on(db_url, &env).await
-}
-
-async fn new_chat(app: &TestApp) -> String {
-    let (_, body) = app.post_json("/v1/chats", &json!({})).await;
-    body["chat"]["id"].as_str().unwrap().to_string()
 }
 
 async fn messages(app: &TestApp, chat: &str) -> Vec<Value> {

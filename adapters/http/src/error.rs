@@ -100,7 +100,7 @@ impl From<CompletionError> for ApiError {
             e @ CompletionError::Unconfigured { .. } => ApiError::BadRequest(body(e.to_string())),
             CompletionError::Upstream(e) => {
                 tracing::warn!(provider = %e.provider, failure = ?e.failure, message = %e.message, "upstream failure");
-                ApiError::BadGateway(body(e.client_message()))
+                ApiError::BadGateway(body(e.provider.upstream_error_message(&e.message)))
             }
             CompletionError::Storage(e) => e.into(),
         }

@@ -2,7 +2,6 @@
 //! surface on poem-openapi, with the middleware every route shares (request
 //! ids and tracing, metrics, JSON errors, body limit, auth, rate limits).
 
-mod allow;
 mod api;
 mod auth;
 mod body;
@@ -16,6 +15,7 @@ mod nul_field;
 mod openai;
 mod overhead;
 mod ratelimit;
+mod route_table;
 mod server;
 mod spec;
 mod sse;
@@ -123,9 +123,9 @@ pub fn app(
     auth: AuthConfig,
     rate_limit_per_minute: u32,
 ) -> impl Endpoint<Output = Response> + 'static {
-    metrics::exporter();
+    sybil_metrics::exporter();
     let api = api_service(&services, &auth);
-    let routes_table = Arc::new(allow::RouteTable::from_spec(
+    let routes_table = Arc::new(route_table::RouteTable::from_spec(
         &api.spec(),
         UNDOCUMENTED_ROUTES,
     ));

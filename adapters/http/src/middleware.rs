@@ -8,7 +8,7 @@ use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use tracing::Instrument;
 
-use crate::allow::RouteTable;
+use crate::route_table::RouteTable;
 
 /// Turns every error that is not already one of our responses (unknown
 /// path, wrong method, wrong content type, a panic-free framework failure)

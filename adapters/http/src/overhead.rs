@@ -1,35 +1,9 @@
-//! The gateway's own cost of a completion, measured from the moment its
-//! handler starts: the `x-sybil-overhead-ms` header of whole answers and the
-//! overhead histogram of `/metrics` (streams included).
+//! The `x-sybil-overhead-ms` header of whole answers: the overhead the use
+//! case measured (and recorded in `/metrics` for every mode).
 
-use std::time::Instant;
+use sybil_ports::inbound::CompletionOutcome;
 
-use futures::StreamExt;
-use futures::stream::BoxStream;
-use sybil_ports::inbound::CompletionEvent;
-use sybil_ports::outbound::metrics::{CompletionMode, record_completion_overhead};
-
-/// Records a whole answer's overhead and formats it for the header.
-pub fn whole_answer_header(started: Instant, wait_ms: f64) -> String {
-    let ms = record_completion_overhead(CompletionMode::Whole, started.elapsed(), wait_ms);
-    format!("{ms:.3}")
-}
-
-/// Passes a stream's events through, recording the overhead when `done`
-/// goes by (the time to it, minus waiting on upstreams and tools).
-pub fn measure_stream(
-    events: BoxStream<'static, CompletionEvent>,
-    started: Instant,
-) -> BoxStream<'static, CompletionEvent> {
-    events
-        .inspect(move |event| {
-            if let CompletionEvent::Done(outcome) = event {
-                record_completion_overhead(
-                    CompletionMode::Stream,
-                    started.elapsed(),
-                    outcome.wait_ms,
-                );
-            }
-        })
-        .boxed()
+/// The header's value: milliseconds with three decimals.
+pub fn header_value(outcome: &CompletionOutcome) -> String {
+    format!("{:.3}", outcome.overhead_ms)
 }

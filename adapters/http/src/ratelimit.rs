@@ -19,10 +19,10 @@ use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaResponses, Registry};
 
-use crate::allow::RouteTable;
 use crate::auth::VerifiedToken;
 use crate::error::{ApiError, ErrorBody};
 use crate::middleware::json_message;
+use crate::route_table::RouteTable;
 
 /// The limited operations: `POST` on these route templates.
 const LIMITED_ROUTES: &[&str] = &[

@@ -14,11 +14,11 @@ use poem::{Body, IntoResponse, Response};
 use poem_openapi::payload::Payload;
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
+use sybil_metrics::OpenStream;
 use sybil_ports::inbound::CompletionEvent;
 use sybil_ports::outbound::RecordedEvent;
 
 use crate::dto::events::{StreamEvent, frame};
-use crate::metrics::OpenStream;
 
 /// Quiet time after which a `: ping` comment is sent.
 pub const PING_EVERY: Duration = Duration::from_secs(15);

@@ -2,7 +2,8 @@
 //!
 //! The request is async-openai's typed `CreateResponse`; the answer is read
 //! as raw JSON (BYOT), so unknown output items and stream events never break
-//! parsing (DEPS gotcha 9). See `sdk` for how the SDK is used.
+//! parsing (docs/decisions.md,
+//! "async-openai"). See `sdk` for how the SDK is used.
 
 mod request;
 mod response;
@@ -20,7 +21,8 @@ use sybil_ports::outbound::llm::{LlmError, LlmProvider, LlmRequest, LlmResponse,
 use crate::sdk::Sdk;
 use crate::settings::{ProviderSettings, SetupError};
 
-/// Prefixes of the chat models kept from the live list (CONTRACT).
+/// Prefixes of the chat models kept from the live list (docs/decisions.md,
+/// "OpenAI chat models").
 const CHAT_PREFIXES: [&str; 5] = ["gpt-4", "gpt-5", "o1", "o3", "o4"];
 /// Model families that are not chat models, even with a chat prefix.
 const NON_CHAT_MARKERS: [&str; 8] = [

@@ -19,7 +19,8 @@ use crate::error::Errors;
 
 use parser::{Event, Parser};
 
-/// Chat Completions' end marker (UPSTREAMS §2); other APIs end on an event.
+/// Chat Completions' end marker; other APIs end on an event (docs/decisions.md,
+/// "Upstream SSE framing").
 const DONE: &str = "[DONE]";
 
 pub(crate) type Payloads = BoxStream<'static, Result<Value, LlmError>>;

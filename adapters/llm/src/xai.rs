@@ -2,7 +2,7 @@
 //!
 //! The request is async-openai's typed `CreateChatCompletionRequest`; the
 //! answer is read as JSON (BYOT: the typed chunk drops xAI's
-//! `reasoning_content`, DEPS gotcha 10). See `sdk` for how the SDK is used.
+//! `reasoning_content`: docs/decisions.md, "async-openai"). See `sdk` for how the SDK is used.
 
 mod request;
 mod response;

@@ -1,7 +1,8 @@
 //! Running one command over SSH with a real deadline (blocking; runs on a
 //! blocking thread).
 //!
-//! libssh2's own timeout bounds each call, not the command (DEPS 21), so the
+//! libssh2's own timeout bounds each call, not the command (docs/decisions.md,
+//! "ssh2 and libssh2"), so the
 //! session goes non-blocking once the command has started and this loop
 //! reads stdout and stderr itself, checking the deadline and the
 //! cancellation flag between reads. When either fires, the remote process

@@ -4,7 +4,8 @@
 //! it does not do is choose which host key the server should present: left
 //! alone it may negotiate a key type the file does not list and report a
 //! mismatch for a perfectly known host. So before the handshake the host-key
-//! algorithms are pinned to the types recorded for this host (DEPS 19).
+//! algorithms are pinned to the types recorded for this host (docs/decisions.md,
+//! "ssh2 and libssh2").
 
 use std::path::Path;
 

@@ -36,8 +36,10 @@ pub struct CompletionOutcome {
     /// A streamed completion whose client left (or that was stopped): the
     /// content is the text produced so far.
     pub stopped: bool,
-    /// Time spent waiting on upstreams and tools, for the overhead figure.
-    pub wait_ms: f64,
+    /// What the completion cost Sybil itself, in milliseconds: its time from
+    /// the use case's start minus the time spent waiting on upstreams and
+    /// tools (the `x-sybil-overhead-ms` header). `0` when `stopped`.
+    pub overhead_ms: f64,
 }
 
 /// A tool call that finished, as streamed after its message was stored.

@@ -127,13 +127,6 @@ pub struct LlmError {
     pub message: String,
 }
 
-impl LlmError {
-    /// The message a client sees (502 body or stream `error` event).
-    pub fn client_message(&self) -> String {
-        format!("{} upstream error: {}", self.provider, self.message)
-    }
-}
-
 /// One configured LLM provider.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sybil_domain::nul::{replace_nul, replace_nul_in_json_text};
 use sybil_domain::tool_loop::{Step, limit_message, next_step, tool_message_metadata};
 use sybil_domain::{CallStatus, LlmCall, Message, Provider, Role, Usage};
+use sybil_metrics::{CompletionMode, record_completion_overhead};
 use sybil_ports::inbound::{CompletionError, CompletionEvent, CompletionOutcome, ToolCallEvent};
 use sybil_ports::outbound::{
     CallLog, ChatRepository, Clock, IdGenerator, LlmError, LlmFailure, LlmProvider, LlmRequest,
@@ -29,6 +30,10 @@ pub struct Prepared {
     pub provider_name: Provider,
     pub model: String,
     pub request: LlmRequest,
+    /// How it is served, and when the use case received it: the overhead
+    /// figure of every mode is taken from here, in `Engine::finish`.
+    pub mode: CompletionMode,
+    pub received: Instant,
 }
 
 /// A model's answer with each U+0000 of its text and tool calls replaced
@@ -224,6 +229,10 @@ impl Engine {
                     }
                 };
                 self.record(call(CallStatus::Ok, None, Some(usage))).await;
+                // Measured before `done` is sent: a client that has read it
+                // finds the figure in `/metrics`.
+                let overhead_ms =
+                    record_completion_overhead(prepared.mode, prepared.received.elapsed(), waited);
                 let outcome = CompletionOutcome {
                     chat_id: prepared.chat_id,
                     provider: prepared.provider_name,
@@ -233,7 +242,7 @@ impl Engine {
                     usage,
                     raw,
                     stopped: false,
-                    wait_ms: waited.as_secs_f64() * 1e3,
+                    overhead_ms,
                 };
                 if sink.is_some() {
                     // Cloned only for a stream: `raw` can be large.
@@ -247,7 +256,7 @@ impl Engine {
                 let _ = emit(
                     sink,
                     CompletionEvent::Error {
-                        message: e.client_message(),
+                        message: e.provider.upstream_error_message(&e.message),
                     },
                 )
                 .await;
@@ -269,7 +278,7 @@ impl Engine {
                     usage,
                     raw: RawJson::null(),
                     stopped: true,
-                    wait_ms: waited.as_secs_f64() * 1e3,
+                    overhead_ms: 0.0,
                 })
             }
         }

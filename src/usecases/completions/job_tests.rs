@@ -241,6 +241,8 @@ impl Setup {
             provider_name: Provider::OpenAi,
             model: "m".into(),
             request: LlmRequest::default(),
+            mode: sybil_metrics::CompletionMode::Resumable,
+            received: std::time::Instant::now(),
         });
         let id = Uuid::now_v7();
         let live = self

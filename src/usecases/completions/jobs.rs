@@ -12,14 +12,13 @@ mod stop;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::json;
 use sybil_domain::Timestamp;
 use sybil_ports::inbound::{CompletionError, CompletionEvent, StreamMeta};
-use sybil_ports::outbound::metrics::{CompletionMode, record_completion_overhead};
 use sybil_ports::outbound::{
     Clock, CompletionJob, JobStatus, JobStore, RecordedEvent, StorageError,
 };
@@ -325,7 +324,6 @@ async fn run_job(
     mut recorder: Recorder,
     stop: Arc<Notify>,
 ) {
-    let started = Instant::now();
     let (tx, mut rx) = mpsc::channel(super::STREAM_BUFFER);
     let run = async move {
         let result = engine.run(prepared, Some(&tx)).await;
@@ -365,14 +363,7 @@ async fn run_job(
             let done = CompletionEvent::Done(Box::new(outcome));
             recorder.record(&done).await.map(|()| JobStatus::Stopped)
         }
-        Ok(outcome) => {
-            record_completion_overhead(
-                CompletionMode::Resumable,
-                started.elapsed(),
-                outcome.wait_ms,
-            );
-            Ok(JobStatus::Done)
-        }
+        Ok(_) => Ok(JobStatus::Done),
         Err(CompletionError::Upstream(_)) => Ok(JobStatus::Error),
         Err(e) => {
             tracing::error!(error = %e, "completion job failed");

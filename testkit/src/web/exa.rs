@@ -1,4 +1,5 @@
-//! `FakeExa`: Exa's `/search` and `/answer` (UPSTREAMS.md §4, §7) with per-path failure modes.
+//! `FakeExa`: Exa's `/search` and `/answer` (docs/decisions.md, "Exa" and
+//! "Fake upstreams") with per-path failure modes.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;

@@ -1,4 +1,5 @@
-//! `FakeSearxng`: SearXNG's `GET /search?format=json` (UPSTREAMS.md §5, §7), current and legacy shapes, JSON on or off.
+//! `FakeSearxng`: SearXNG's `GET /search?format=json` (docs/decisions.md,
+//! "SearXNG" and "Fake upstreams"), current and legacy shapes, JSON on or off.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -1,7 +1,6 @@
 //! `POST /v1/chat-completions`, `GET /v1/models`, `POST /v1/chats/title/suggest`.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 use sybil_domain::Provider;
@@ -16,7 +15,7 @@ use crate::dto::completions::{
 use crate::dto::responses::{ChatEnvelope, ChatSummary};
 use crate::error::ApiError;
 use crate::json_reply::JsonReply;
-use crate::overhead::whole_answer_header;
+use crate::overhead;
 use crate::ratelimit::Limited;
 
 pub struct CompletionsApi {
@@ -61,14 +60,13 @@ impl CompletionsApi {
         &self,
         body: JsonBody<CompletionRequest>,
     ) -> Result<Completed, Limited<ApiError>> {
-        let started = Instant::now();
         let (command, _) = body.0.into_command();
         let outcome = self
             .completions
             .complete(command)
             .await
             .map_err(ApiError::from)?;
-        let overhead = whole_answer_header(started, outcome.wait_ms);
+        let overhead = overhead::header_value(&outcome);
         Ok(Completed::Ok(JsonReply(outcome.into()), overhead))
     }
 

@@ -22,6 +22,6 @@ impl MetricsApi {
     /// status; open streams.
     #[oai(path = "/metrics", method = "get", tag = "ApiTags::Health")]
     async fn metrics(&self) -> MetricsResponse {
-        MetricsResponse::Text(PlainText(crate::metrics::render()))
+        MetricsResponse::Text(PlainText(sybil_metrics::render()))
     }
 }

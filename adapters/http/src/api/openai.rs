@@ -2,7 +2,6 @@
 //! wire format over the same use cases as `/v1`, so OpenAI SDKs work as is.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::{Json, Payload};
@@ -21,7 +20,7 @@ use crate::dto::openai_response::{
 use crate::openai::convert::to_call;
 use crate::openai::errors::OpenAiError;
 use crate::openai::stream::Chunks;
-use crate::overhead::{measure_stream, whole_answer_header};
+use crate::overhead;
 use crate::ratelimit::Limited;
 use crate::sse::{PING_EVERY, SseBody};
 
@@ -145,7 +144,6 @@ impl OpenAiApi {
         &self,
         body: JsonBody<OpenAiChatRequest>,
     ) -> Result<CompletionAnswer, Limited<OpenAiError>> {
-        let started = Instant::now();
         let call = to_call(body.0)?;
         let id = format!("chatcmpl-{}", uuid::Uuid::now_v7().simple());
         let created = now_secs();
@@ -161,7 +159,6 @@ impl OpenAiApi {
                 model: call.model,
                 include_usage: call.include_usage,
             };
-            let events = measure_stream(events, started);
             let body = SseBody::framed(events, PING_EVERY, move |e| chunks.frame(e));
             return Ok(CompletionAnswer::Stream(body));
         }
@@ -170,7 +167,7 @@ impl OpenAiApi {
             .complete(call.command)
             .await
             .map_err(OpenAiError::from)?;
-        let overhead = whole_answer_header(started, outcome.wait_ms);
+        let overhead = overhead::header_value(&outcome);
         let completion = OpenAiCompletion {
             id,
             object: "chat.completion".into(),

@@ -1,7 +1,6 @@
 //! `POST /v1/chat-completions/stream`.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use poem_openapi::{ApiResponse, OpenApi};
 use sybil_ports::inbound::{CompletionUseCases, ResumableCompletions};
@@ -10,7 +9,6 @@ use super::ApiTags;
 use crate::body::JsonBody;
 use crate::dto::completions::CompletionRequest;
 use crate::error::ApiError;
-use crate::overhead::measure_stream;
 use crate::ratelimit::Limited;
 use crate::sse::{PING_EVERY, SseBody};
 
@@ -56,7 +54,6 @@ impl StreamApi {
         &self,
         body: JsonBody<CompletionRequest>,
     ) -> Result<StreamResponse, Limited<ApiError>> {
-        let started = Instant::now();
         let (command, resumable) = body.0.into_command();
         if resumable {
             let events = self
@@ -73,9 +70,6 @@ impl StreamApi {
             .stream(command)
             .await
             .map_err(ApiError::from)?;
-        Ok(StreamResponse::Events(SseBody::new(
-            measure_stream(events, started),
-            PING_EVERY,
-        )))
+        Ok(StreamResponse::Events(SseBody::new(events, PING_EVERY)))
     }
 }

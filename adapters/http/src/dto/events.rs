@@ -134,7 +134,7 @@ mod tests {
                 },
                 raw: RawJson::from_value(&json!({ "big": "not sent" })),
                 stopped: false,
-                wait_ms: 0.0,
+                overhead_ms: 0.0,
             })));
         assert_eq!(name, "done");
         assert_eq!(

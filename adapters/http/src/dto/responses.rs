@@ -1,5 +1,5 @@
-//! Response bodies, in the seed's shapes: camelCase, every field present,
-//! `null` for no value.
+//! Response bodies: camelCase, every field present, `null` for no value
+//! (docs/decisions.md, "API shapes").
 
 use poem_openapi::{Enum, Object};
 use serde_json::Value;

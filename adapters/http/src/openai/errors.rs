@@ -125,7 +125,10 @@ impl From<CompletionError> for OpenAiError {
             }
             CompletionError::Upstream(e) => {
                 tracing::warn!(provider = %e.provider, failure = ?e.failure, message = %e.message, "upstream failure");
-                OpenAiError::of(StatusCode::BAD_GATEWAY, &e.client_message())
+                OpenAiError::of(
+                    StatusCode::BAD_GATEWAY,
+                    &e.provider.upstream_error_message(&e.message),
+                )
             }
             CompletionError::Storage(e) => e.into(),
             // No chat is named on this surface.

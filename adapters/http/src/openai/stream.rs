@@ -106,7 +106,7 @@ mod tests {
             },
             raw: RawJson::null(),
             stopped: false,
-            wait_ms: 0.0,
+            overhead_ms: 0.0,
         }))
     }
 

@@ -2,7 +2,7 @@
 //!
 //! `sse` ends the payloads at `data: [DONE]` the way it ends them at the end
 //! of the body, so a stream that simply stops looks the same. The chunks
-//! tell instead (UPSTREAMS §2): the last choice chunk carries
+//! tell instead (docs/decisions.md, "xAI Chat Completions"): the last choice chunk carries
 //! `finish_reason`; a stream that ends without one was cut.
 
 use std::collections::{BTreeMap, VecDeque};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sybil_domain::devbox::{codex_command, wrap_codex_prompt};
 use sybil_ports::outbound::RemoteShell;
-use sybil_ssh::{Ssh2Shell, settings_from_env};
+use sybil_ssh::Ssh2Shell;
 
 use crate::support::{settings, sshd};
 
@@ -23,22 +23,7 @@ fn report(stdout: &str) -> Vec<&str> {
 #[tokio::test]
 async fn codex_gets_the_wrapped_prompt_as_one_argument_in_the_created_workdir() {
     let Some(sshd) = sshd() else { return };
-    // Settings through the same path the config code uses: key from a file.
-    let key_path = sshd.path("client");
-    let port = sshd.port.to_string();
-    let known = sshd.known_hosts.to_str().unwrap().to_string();
-    let host = format!("{}@127.0.0.1", sshd.user);
-    let lookup = |name: &str| match name {
-        "CHAT_CODEX_REMOTE_HOST" => Some(host.clone()),
-        "CHAT_CODEX_REMOTE_PORT" => Some(port.clone()),
-        "CHAT_CODEX_SSH_KEY_PATH" => Some(key_path.to_str().unwrap().to_string()),
-        "CHAT_CODEX_KNOWN_HOSTS_PATH" => Some(known.clone()),
-        _ => None,
-    };
-    let settings = settings_from_env(lookup, &["CHAT_CODEX_TOOL_ENABLED"])
-        .unwrap()
-        .unwrap();
-    let shell = Ssh2Shell::new(settings);
+    let shell = Ssh2Shell::new(settings(&sshd));
 
     let workdir = sshd.path("work/nested dir/-x 'q'");
     assert!(!workdir.exists());

@@ -1,4 +1,4 @@
-//! Exa request bodies, camelCase as on the wire (UPSTREAMS.md §4).
+//! Exa request bodies, camelCase as on the wire (docs/decisions.md, "Exa").
 
 use serde_json::{Value, json};
 use sybil_ports::outbound::ExaSearchRequest;

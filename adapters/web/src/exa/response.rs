@@ -3,7 +3,8 @@
 use serde_json::{Map, Value};
 use sybil_ports::outbound::{ExaAnswerResponse, ExaSearchResponse, SearchHit};
 
-/// The fields of a stored search result, in this order (CONTRACT.md "Searches").
+/// The fields of a stored search result, in this order (docs/decisions.md,
+/// "Search results").
 const RESULT_FIELDS: [&str; 9] = [
     "id",
     "url",

@@ -190,6 +190,6 @@ fn stopped_outcome(job: &CompletionJob, events: &[RecordedEvent]) -> Option<Comp
         usage: Usage::default(),
         raw: RawJson::null(),
         stopped: true,
-        wait_ms: 0.0,
+        overhead_ms: 0.0,
     })
 }

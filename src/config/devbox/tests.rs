@@ -1,4 +1,4 @@
-//! Tests of `settings_from_env`: every variable's rules and messages.
+//! Tests of `settings_from_env`: every SSH variable's rules and messages.
 use super::*;
 use std::collections::HashMap;
 

@@ -1,0 +1,18 @@
+//! sybil-metrics: every metric Sybil exports — names, labels, buckets and
+//! descriptions — and the calls that record them through the process-wide
+//! `metrics` recorder, plus the Prometheus exporter `GET /metrics` renders.
+//! Without an installed recorder (unit tests) recording does nothing.
+//! Why a crate of its own: docs/decisions.md, "Metrics".
+
+mod calls;
+mod completions;
+mod exporter;
+mod http;
+
+pub use calls::{
+    TOOL_CALLS, TOOL_DURATION, UPSTREAM_CALLS, UPSTREAM_DURATION, UpstreamOutcome,
+    record_tool_call, record_upstream_call,
+};
+pub use completions::{COMPLETION_OVERHEAD, CompletionMode, record_completion_overhead};
+pub use exporter::{exporter, render};
+pub use http::{HTTP_DURATION, HTTP_REQUESTS, OPEN_STREAMS, OpenStream, record_http_request};
