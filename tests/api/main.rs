@@ -16,6 +16,7 @@ mod process;
 mod production;
 mod protocols;
 mod resumable;
+mod resumable_upgrade;
 mod searches;
 mod sse;
 mod streaming;

@@ -271,7 +271,7 @@ fn answer(upstream: &Upstream, text: &str) {
         usage: Usage::default(),
         response_id: None,
         request_id: None,
-        raw: RawJson::null(),
+        raw: RawJson::from_value(&json!({ "id": "resp_1" })),
     };
     upstream
         .send(Ok(LlmStreamEvent::Completed(Box::new(response))))
@@ -331,6 +331,12 @@ async fn a_storage_blip_is_ridden_out_and_the_replay_matches_the_live_stream() {
     assert_eq!(t.ended(id).await, JobStatus::Done);
     let replay = rest(t.hub.follow_job(id, 0)).await;
     assert_eq!(replay, seen);
+    // Only what the stream carries is recorded, so that a `done` read back
+    // from storage equals the one that was sent.
+    let CompletionEvent::Done(done) = &seen[3].event else {
+        panic!("not a done: {:?}", seen[3]);
+    };
+    assert_eq!((done.raw.get(), done.wait_ms), ("null", 0.0));
 }
 
 #[tokio::test(start_paused = true)]
