@@ -9,7 +9,7 @@ use crate::events::{
     DeltaEvent, DoneEvent, DoneMessage, ErrorEvent, MetaEvent, StoppedMetadata, StreamEvent,
     ToolCallEventBody,
 };
-use crate::names::{RoleName, provider_name};
+use crate::shared::{RoleName, provider_name};
 
 fn id_text(id: Option<Uuid>) -> Option<String> {
     id.map(|id| id.to_string())

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::names::{ProviderName, RoleName, UsageBody};
+use crate::shared::{ProviderName, RoleName, UsageBody};
 
 /// `event: meta`, first.
 #[derive(Debug, Clone, PartialEq, Object, Deserialize, Serialize)]

@@ -10,8 +10,8 @@
 
 pub mod convert;
 pub mod events;
-pub mod names;
+pub mod shared;
 pub mod string_enum;
 
 pub use events::StreamEvent;
-pub use names::{ProviderName, RoleName, UsageBody, provider_name};
+pub use shared::{ProviderName, RoleName, UsageBody, provider_name};
