@@ -21,6 +21,7 @@ mod rate_limits;
 mod readiness;
 mod request_ids;
 mod resumable;
+mod resumable_upgrade;
 mod searches;
 mod sse;
 mod streaming;

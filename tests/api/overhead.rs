@@ -2,7 +2,6 @@
 //! answers on `/v1` and `/openai/v1`, and the `/metrics` histogram that
 //! covers streams and resumable jobs too.
 
-
 use serde_json::json;
 use sybil_testkit::Reply;
 

@@ -2,7 +2,6 @@
 
 pub mod attachments;
 pub mod completions;
-pub mod events;
 pub mod free_json;
 pub mod object_only;
 pub mod openai_request;
@@ -10,7 +9,6 @@ pub mod openai_response;
 pub mod requests;
 pub mod responses;
 pub mod searches;
-pub mod string_enum;
 
 #[cfg(test)]
 mod tests;

@@ -20,6 +20,8 @@ mod server;
 mod spec;
 mod sse;
 mod time;
+#[cfg(test)]
+mod wire_schemas;
 
 use std::sync::Arc;
 

@@ -1,11 +1,15 @@
 //! `JobStore` on SeaORM: resumable completions and their recorded events.
+//! An event is stored in its wire form (`event` name, `data` JSON), so the
+//! rows written by any version replay as they were sent.
 
 use async_trait::async_trait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sybil_domain::Timestamp;
+use sybil_ports::inbound::CompletionEvent;
 use sybil_ports::outbound::{CompletionJob, JobStatus, JobStore, RecordedEvent, StorageError};
+use sybil_wire::StreamEvent;
 use uuid::Uuid;
 
 use crate::SeaOrmStorage;
@@ -26,6 +30,18 @@ fn job_from_row(row: jobs::Model) -> Result<CompletionJob, StorageError> {
 }
 
 const RUNNING: &str = "running";
+
+fn event_from_row(row: events::Model) -> Result<RecordedEvent, StorageError> {
+    let event = StreamEvent::from_parts(&row.event, row.data)
+        .and_then(CompletionEvent::try_from)
+        .map_err(|e| {
+            StorageError::Internal(format!("job {} event {}: {e}", row.job_id, row.seq))
+        })?;
+    Ok(RecordedEvent {
+        seq: row.seq as u64,
+        event,
+    })
+}
 
 #[async_trait]
 impl JobStore for SeaOrmStorage {
@@ -63,12 +79,15 @@ impl JobStore for SeaOrmStorage {
         event: &RecordedEvent,
         now: Timestamp,
     ) -> Result<(), StorageError> {
+        let wire = StreamEvent::from(event.event.clone());
+        let data = serde_json::to_value(&wire)
+            .map_err(|e| StorageError::Internal(format!("event {}: {e}", event.seq)))?;
         let _turn = self.write_turn().await;
         let row = events::ActiveModel {
             job_id: Set(job_id),
             seq: Set(event.seq as i64),
-            event: Set(event.event.clone()),
-            data: Set(event.data.clone()),
+            event: Set(wire.event_name().to_string()),
+            data: Set(data),
             created_at: Set(now.millis()),
         };
         events::Entity::insert(row)
@@ -90,14 +109,7 @@ impl JobStore for SeaOrmStorage {
             .all(&self.db)
             .await
             .map_err(|e| self.fail(e))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| RecordedEvent {
-                seq: r.seq as u64,
-                event: r.event,
-                data: r.data,
-            })
-            .collect())
+        rows.into_iter().map(event_from_row).collect()
     }
 
     async fn finish_job(

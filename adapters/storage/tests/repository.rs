@@ -54,5 +54,6 @@ on_both_backends!(
     a_saved_run_replaces_the_last_one_and_goes_with_its_search,
     job_events_replay_in_order_after_a_given_id,
     stops_heartbeats_stale_jobs_and_retention,
+    events_an_older_version_stored_replay_as_they_were,
     metadata_as_deep_as_an_old_version_stored_reads_back,
 );

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sybil_domain::{Chat, MessageInput, Provider, Usage};
 use uuid::Uuid;
 
@@ -138,67 +138,4 @@ pub trait CompletionUseCases: Send + Sync {
     /// # Errors
     /// `ChatNotFound`, `Unconfigured` (OpenAI), `Upstream`, `Storage`.
     async fn suggest_title(&self, chat_id: &str, content: &str) -> Result<Chat, CompletionError>;
-}
-
-impl CompletionEvent {
-    /// The SSE event name and its JSON `data`, exactly as the contract lists them.
-    pub fn to_wire(&self) -> (&'static str, Value) {
-        match self {
-            CompletionEvent::Meta(meta) => {
-                let StreamMeta {
-                    chat_id,
-                    provider,
-                    model,
-                    completion_id,
-                } = &**meta;
-                let mut data = json!({
-                    "chatId": chat_id.map(|id| id.to_string()),
-                    "provider": provider.as_str(),
-                    "model": model,
-                });
-                if let Some(id) = completion_id {
-                    data["completionId"] = json!(id.to_string());
-                }
-                ("meta", data)
-            }
-            CompletionEvent::Delta { text } => ("delta", json!({ "text": text })),
-            CompletionEvent::ToolCall(t) => (
-                "tool_call",
-                json!({
-                    "messageId": t.message_id.map(|id| id.to_string()),
-                    "toolCallId": t.tool_call_id,
-                    "name": t.name,
-                    "arguments": t.arguments,
-                    "status": t.status,
-                    "output": t.output,
-                    "error": t.error,
-                    "durationMs": t.duration_ms,
-                    "round": t.round,
-                }),
-            ),
-            CompletionEvent::Done(o) => {
-                let mut message = json!({ "role": "assistant", "content": o.content });
-                if o.stopped {
-                    // As the stored message has it.
-                    message["metadata"] = json!({ "stopped": true });
-                }
-                (
-                    "done",
-                    json!({
-                        "chatId": o.chat_id.map(|id| id.to_string()),
-                        "provider": o.provider.as_str(),
-                        "model": o.model,
-                        "messageId": o.message_id.map(|id| id.to_string()),
-                        "message": message,
-                        "usage": {
-                            "inputTokens": o.usage.input_tokens,
-                            "outputTokens": o.usage.output_tokens,
-                            "totalTokens": o.usage.total_tokens,
-                        },
-                    }),
-                )
-            }
-            CompletionEvent::Error { message } => ("error", json!({ "message": message })),
-        }
-    }
 }

@@ -1,11 +1,11 @@
 //! Durable state of resumable completions: the job and every event it sent.
 
 use async_trait::async_trait;
-use serde_json::Value;
 use sybil_domain::Timestamp;
 use uuid::Uuid;
 
 use super::StorageError;
+use crate::inbound::CompletionEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStatus {
@@ -53,12 +53,12 @@ pub struct CompletionJob {
     pub created_at: Timestamp,
 }
 
-/// One SSE event as sent: its `id:`, `event:` name and JSON `data:`.
+/// One event of a job as it was sent, with its SSE `id:` (`seq`). A `done`
+/// holds only what the stream carries: no provider body, no wait time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedEvent {
     pub seq: u64,
-    pub event: String,
-    pub data: Value,
+    pub event: CompletionEvent,
 }
 
 #[cfg_attr(feature = "mock", mockall::automock)]

@@ -282,7 +282,7 @@ fn answer(upstream: &Upstream, text: &str) {
         usage: Usage::default(),
         response_id: None,
         request_id: None,
-        raw: RawJson::null(),
+        raw: RawJson::from_value(&json!({ "id": "resp_1" })),
     };
     upstream
         .send(Ok(LlmStreamEvent::Completed(Box::new(response))))
@@ -301,8 +301,23 @@ async fn rest(live: BoxStream<'static, RecordedEvent>) -> Vec<RecordedEvent> {
         .expect("the stream ended")
 }
 
-fn names(events: &[RecordedEvent]) -> Vec<(u64, &str)> {
-    events.iter().map(|e| (e.seq, e.event.as_str())).collect()
+fn names(events: &[RecordedEvent]) -> Vec<(u64, &'static str)> {
+    let name = |event: &CompletionEvent| match event {
+        CompletionEvent::Meta(_) => "meta",
+        CompletionEvent::Delta { .. } => "delta",
+        CompletionEvent::ToolCall(_) => "tool_call",
+        CompletionEvent::Done(_) => "done",
+        CompletionEvent::Error { .. } => "error",
+    };
+    events.iter().map(|e| (e.seq, name(&e.event))).collect()
+}
+
+/// The content, `stopped` and message id of a `done`.
+fn done_of(event: &RecordedEvent) -> (&str, bool, Option<Uuid>) {
+    match &event.event {
+        CompletionEvent::Done(o) => (o.content.as_str(), o.stopped, o.message_id),
+        other => panic!("not a done: {other:?}"),
+    }
 }
 
 fn last_message(chats: &MemoryStore) -> (String, Option<Value>, Uuid) {
@@ -327,6 +342,12 @@ async fn a_storage_blip_is_ridden_out_and_the_replay_matches_the_live_stream() {
     assert_eq!(t.ended(id).await, JobStatus::Done);
     let replay = rest(t.hub.follow_job(id, 0)).await;
     assert_eq!(replay, seen);
+    // Only what the stream carries is recorded, so that a `done` read back
+    // from storage equals the one that was sent.
+    let CompletionEvent::Done(done) = &seen[3].event else {
+        panic!("not a done: {:?}", seen[3]);
+    };
+    assert_eq!((done.raw.get(), done.overhead_ms), ("null", 0.0));
 }
 
 #[tokio::test(start_paused = true)]
@@ -340,7 +361,12 @@ async fn an_outage_ends_the_job_with_an_error_live_and_in_storage_once_it_is_bac
     seen.extend(rest(live).await);
     // Nothing that was not stored went out, but the error that ends it.
     assert_eq!(names(&seen), [(1, "meta"), (2, "delta"), (3, "error")]);
-    assert_eq!(seen[2].data, json!({ "message": jobs::STORAGE_LOST }));
+    assert_eq!(
+        seen[2].event,
+        CompletionEvent::Error {
+            message: jobs::STORAGE_LOST.into()
+        }
+    );
     assert_eq!(names(&t.jobs.events(id)), [(1, "meta"), (2, "delta")]);
     assert_eq!(t.jobs.status(id), JobStatus::Running);
 
@@ -354,7 +380,7 @@ async fn an_outage_ends_the_job_with_an_error_live_and_in_storage_once_it_is_bac
 async fn an_event_that_cannot_be_stored_gives_way_to_a_stored_error() {
     let t = Setup::new();
     let (id, mut live, upstream) = t.start().await;
-    assert_eq!(next(&mut live).await.event, "meta");
+    assert_eq!(names(&[next(&mut live).await]), [(1, "meta")]);
     // Every attempt at the delta fails; the error after it is stored.
     t.jobs.fail_appends.store(7, Ordering::SeqCst);
     say(&upstream, "Hel");
@@ -368,7 +394,7 @@ async fn an_event_that_cannot_be_stored_gives_way_to_a_stored_error() {
 async fn a_job_another_replica_closed_while_storage_was_away_is_let_go() {
     let t = Setup::new();
     let (id, mut live, upstream) = t.start().await;
-    assert_eq!(next(&mut live).await.event, "meta");
+    assert_eq!(names(&[next(&mut live).await]), [(1, "meta")]);
     t.jobs.down.store(true, Ordering::SeqCst);
     say(&upstream, "Hel");
     assert_eq!(names(&rest(live).await), [(2, "error")]);
@@ -376,8 +402,9 @@ async fn a_job_another_replica_closed_while_storage_was_away_is_let_go() {
     // its own error in the place this one's error was meant for.
     let theirs = RecordedEvent {
         seq: 2,
-        event: "error".into(),
-        data: json!({ "message": "the server running this completion stopped" }),
+        event: CompletionEvent::Error {
+            message: "the server running this completion stopped".into(),
+        },
     };
     {
         let mut jobs = t.jobs.jobs.lock().unwrap();
@@ -411,11 +438,7 @@ async fn a_local_stop_answers_as_soon_as_the_job_ended() {
         (content.as_str(), metadata),
         ("Hel", Some(json!({ "stopped": true })))
     );
-    assert_eq!(
-        done.data["message"],
-        json!({ "role": "assistant", "content": "Hel", "metadata": { "stopped": true } })
-    );
-    assert_eq!(done.data["messageId"], json!(message_id.to_string()));
+    assert_eq!(done_of(&done), ("Hel", true, Some(message_id)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -430,31 +453,29 @@ async fn a_stop_from_another_replica_ends_with_done_carrying_the_stored_text() {
     assert_eq!(other.stop(&t.engine, id).await.unwrap(), Some(true));
     assert_eq!(t.jobs.status(id), JobStatus::Stopped);
     let done = next(&mut live).await;
-    assert_eq!(done.event, "done");
-    let (content, _, _) = last_message(&t.chats);
-    assert_eq!(done.data["message"]["content"], json!(content));
-    assert_eq!(done.data["message"]["metadata"], json!({ "stopped": true }));
+    let (content, _, message_id) = last_message(&t.chats);
+    assert_eq!(done_of(&done), (content.as_str(), true, Some(message_id)));
 }
 
 /// A running job of a server that died, its heartbeat last proved at
 /// `heartbeat_at`, with a `meta` and the deltas "Hel" and "lo" stored.
 fn orphan(t: &Setup, heartbeat_at: i64) -> Uuid {
     let id = Uuid::now_v7();
-    let meta = json!({ "chatId": Uuid::from_u128(1).to_string(), "provider": "openai",
-                       "model": "m", "completionId": id.to_string() });
-    let events = [
-        ("meta", meta),
-        ("delta", json!({ "text": "Hel" })),
-        ("delta", json!({ "text": "lo" })),
-    ]
-    .into_iter()
-    .enumerate()
-    .map(|(i, (event, data))| RecordedEvent {
-        seq: i as u64 + 1,
-        event: event.into(),
-        data,
-    })
-    .collect();
+    let meta = CompletionEvent::Meta(Box::new(StreamMeta {
+        chat_id: Some(Uuid::from_u128(1)),
+        provider: Provider::OpenAi,
+        model: "m".into(),
+        completion_id: Some(id),
+    }));
+    let delta = |text: &str| CompletionEvent::Delta { text: text.into() };
+    let events = [meta, delta("Hel"), delta("lo")]
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| RecordedEvent {
+            seq: i as u64 + 1,
+            event,
+        })
+        .collect();
     let job = CompletionJob {
         id,
         chat_id: Some(Uuid::from_u128(1)),
@@ -524,12 +545,8 @@ async fn a_stop_of_an_orphaned_job_ends_it_at_once_as_stopped() {
     );
     let stored = t.jobs.events(id);
     let done = stored.last().unwrap();
-    assert_eq!((done.seq, done.event.as_str()), (4, "done"));
-    assert_eq!(
-        done.data["message"],
-        json!({ "role": "assistant", "content": "Hello", "metadata": { "stopped": true } })
-    );
-    assert_eq!(done.data["messageId"], json!(message_id.to_string()));
+    assert_eq!(done.seq, 4);
+    assert_eq!(done_of(done), ("Hello", true, Some(message_id)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -543,10 +560,7 @@ async fn a_drain_stops_the_jobs_still_running_at_its_deadline() {
     assert_eq!(t.jobs.status(id), JobStatus::Stopped);
     let seen = rest(live).await;
     let done = seen.last().unwrap();
-    assert_eq!(
-        done.data["message"],
-        json!({ "role": "assistant", "content": "partial ", "metadata": { "stopped": true } })
-    );
+    assert_eq!((done_of(done).0, done_of(done).1), ("partial ", true));
     assert_eq!(t.jobs.events(id).last(), Some(done));
     let (content, metadata, _) = last_message(&t.chats);
     assert_eq!(
@@ -574,8 +588,5 @@ async fn a_drain_lets_a_job_that_ends_in_time_finish() {
     assert_eq!(t.jobs.status(id), JobStatus::Done);
     let seen = rest(live).await;
     let done = seen.last().unwrap();
-    assert_eq!(
-        done.data["message"],
-        json!({ "role": "assistant", "content": "all of it" })
-    );
+    assert_eq!((done_of(done).0, done_of(done).1), ("all of it", false));
 }

@@ -16,11 +16,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use serde_json::json;
 use sybil_domain::Timestamp;
 use sybil_ports::inbound::{CompletionError, CompletionEvent, StreamMeta};
 use sybil_ports::outbound::{
-    Clock, CompletionJob, JobStatus, JobStore, RecordedEvent, StorageError,
+    Clock, CompletionJob, JobStatus, JobStore, RawJson, RecordedEvent, StorageError,
 };
 use tokio::sync::{Notify, broadcast, mpsc, watch};
 use uuid::Uuid;
@@ -59,15 +58,33 @@ pub struct JobHub {
     live: Mutex<HashMap<Uuid, LiveJob>>,
 }
 
+/// `done` and `error` end a stream.
 fn is_last(event: &RecordedEvent) -> bool {
-    matches!(event.event.as_str(), "done" | "error")
+    matches!(
+        event.event,
+        CompletionEvent::Done(_) | CompletionEvent::Error { .. }
+    )
 }
 
 fn error_event(seq: u64, message: &str) -> RecordedEvent {
     RecordedEvent {
         seq,
-        event: "error".into(),
-        data: json!({ "message": message }),
+        event: CompletionEvent::Error {
+            message: message.into(),
+        },
+    }
+}
+
+/// An event as followers get it, live or replayed: a `done` without the
+/// provider body and overhead figure, which the stream does not carry.
+fn as_sent(event: CompletionEvent) -> CompletionEvent {
+    match event {
+        CompletionEvent::Done(mut outcome) => {
+            outcome.raw = RawJson::null();
+            outcome.overhead_ms = 0.0;
+            CompletionEvent::Done(outcome)
+        }
+        other => other,
     }
 }
 
@@ -83,12 +100,10 @@ impl Recorder {
     /// Stores the event (retried) and broadcasts it. `Err` when storage
     /// stayed away: the event was neither stored nor sent, and the job must
     /// end with `give_up`.
-    async fn record(&mut self, event: &CompletionEvent) -> Result<(), StorageError> {
-        let (name, data) = event.to_wire();
+    async fn record(&mut self, event: CompletionEvent) -> Result<(), StorageError> {
         let recorded = RecordedEvent {
             seq: self.seq + 1,
-            event: name.to_string(),
-            data,
+            event: as_sent(event),
         };
         self.hub.store_event(self.id, &recorded).await?;
         self.seq = recorded.seq;
@@ -168,7 +183,7 @@ impl JobHub {
             model: prepared.model.clone(),
             completion_id: Some(id),
         }));
-        if let Err(e) = recorder.record(&meta).await {
+        if let Err(e) = recorder.record(meta).await {
             // The client hears of it at once; the job is closed in storage
             // when storage is back.
             self.live().remove(&id);
@@ -337,7 +352,7 @@ async fn run_job(
             tokio::select! {
                 event = rx.recv() => match event {
                     Some(event) if lost.is_none() => {
-                        if let Err(e) = recorder.record(&event).await {
+                        if let Err(e) = recorder.record(event).await {
                             lost = Some(e);
                             rx.close();
                         }
@@ -361,7 +376,7 @@ async fn run_job(
         Ok(outcome) if outcome.stopped => {
             // The engine stored the partial text; `done` carries it as stored.
             let done = CompletionEvent::Done(Box::new(outcome));
-            recorder.record(&done).await.map(|()| JobStatus::Stopped)
+            recorder.record(done).await.map(|()| JobStatus::Stopped)
         }
         Ok(_) => Ok(JobStatus::Done),
         Err(CompletionError::Upstream(_)) => Ok(JobStatus::Error),
@@ -370,7 +385,7 @@ async fn run_job(
             let error = CompletionEvent::Error {
                 message: "internal error".into(),
             };
-            recorder.record(&error).await.map(|()| JobStatus::Error)
+            recorder.record(error).await.map(|()| JobStatus::Error)
         }
     };
     match last {

@@ -153,13 +153,8 @@ impl OpenAiApi {
                 .stream(call.command)
                 .await
                 .map_err(OpenAiError::from)?;
-            let chunks = Chunks {
-                id,
-                created,
-                model: call.model,
-                include_usage: call.include_usage,
-            };
-            let body = SseBody::framed(events, PING_EVERY, move |e| chunks.frame(e));
+            let mut chunks = Chunks::new(id, created, call.model, call.include_usage);
+            let body = SseBody::framed(events, PING_EVERY, move |e, out| chunks.write(e, out));
             return Ok(CompletionAnswer::Stream(body));
         }
         let outcome = self

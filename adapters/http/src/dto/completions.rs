@@ -6,10 +6,12 @@ use poem_openapi::types::Any;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use sybil_domain::{MessageInput, Usage};
+use sybil_domain::MessageInput;
 use sybil_ports::inbound::{CompletionCommand, CompletionOutcome, ModelList};
 
 use super::requests::{AttachmentRequest, ProviderName, RoleName, message_input, provider_name};
+pub use sybil_wire::UsageBody;
+
 use crate::time::iso;
 
 /// A message of the history sent for a completion. The fields of a stored
@@ -95,25 +97,6 @@ pub struct AssistantMessageBody {
     /// Always `assistant`.
     pub role: RoleName,
     pub content: String,
-}
-
-#[derive(Debug, Clone, Object, serde::Serialize)]
-#[oai(rename = "Usage", rename_all = "camelCase")]
-#[serde(rename_all = "camelCase")]
-pub struct UsageBody {
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub total_tokens: u64,
-}
-
-impl From<Usage> for UsageBody {
-    fn from(u: Usage) -> Self {
-        UsageBody {
-            input_tokens: u.input_tokens,
-            output_tokens: u.output_tokens,
-            total_tokens: u.total_tokens,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Object, serde::Serialize)]

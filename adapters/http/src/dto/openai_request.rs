@@ -69,7 +69,7 @@ pub enum OpenAiRole {
     Tool,
 }
 
-super::string_enum::from_string!(OpenAiRole);
+sybil_wire::from_string!(OpenAiRole);
 
 /// One message. `tool_calls` and `tool_call_id` of a client-side tool loop
 /// are accepted and ignored; a `tool` message reaches the model as text.

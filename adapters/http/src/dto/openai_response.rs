@@ -39,46 +39,52 @@ pub struct OpenAiAssistantMessage {
 
 /// Token counts, summed over every model call of the completion (tool
 /// rounds included).
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "OpenAiUsage")]
 pub struct OpenAiUsage {
-    pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    pub prompt_tokens: u64,
     pub total_tokens: u64,
 }
 
 /// `chat.completion.chunk`, the `data:` of each streamed event.
-#[derive(Debug, Clone, Object)]
+// The chunk types are written by serde in declaration order, so their fields
+// are in the alphabetical order the chunks have always been written in.
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "OpenAiChatCompletionChunk")]
 pub struct OpenAiChunk {
-    pub id: String,
-    /// Always `chat.completion.chunk`.
-    pub object: String,
-    pub created: i64,
-    pub model: String,
     /// One choice; empty in the usage chunk.
     pub choices: Vec<OpenAiChunkChoice>,
+    pub created: i64,
+    pub id: String,
+    pub model: String,
+    /// Always `chat.completion.chunk`.
+    pub object: String,
     /// Set only in the last chunk, with `stream_options.include_usage`.
     #[oai(nullable)]
     pub usage: Option<OpenAiUsage>,
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "OpenAiChunkChoice")]
 pub struct OpenAiChunkChoice {
-    pub index: u32,
     pub delta: OpenAiDelta,
     /// `stop` in the last choice chunk, else `null`.
     #[oai(nullable)]
     pub finish_reason: Option<String>,
+    pub index: u32,
 }
 
 /// The first delta has `role`, the others `content`, the last neither.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Default, Object, serde::Serialize)]
 #[oai(rename = "OpenAiDelta")]
 pub struct OpenAiDelta {
-    pub role: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// `GET /openai/v1/models`.

@@ -6,70 +6,16 @@
 
 use std::borrow::Cow;
 
+use poem_openapi::Object;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
-use poem_openapi::{Enum, Object};
 use serde::Deserialize;
 use serde_json::Value;
-use sybil_domain::{MessageInput, Provider};
+use sybil_domain::MessageInput;
+
+pub use sybil_wire::{ProviderName, RoleName, provider_name};
 
 pub use super::attachments::AttachmentRequest;
-
-/// An LLM provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, serde::Serialize)]
-#[oai(rename_all = "lowercase")]
-#[serde(rename_all = "lowercase", try_from = "String")]
-pub enum ProviderName {
-    Openai,
-    Anthropic,
-    Xai,
-}
-
-impl ProviderName {
-    pub fn as_str(self) -> &'static str {
-        self.domain().as_str()
-    }
-
-    pub fn domain(self) -> Provider {
-        match self {
-            ProviderName::Openai => Provider::OpenAi,
-            ProviderName::Anthropic => Provider::Anthropic,
-            ProviderName::Xai => Provider::Xai,
-        }
-    }
-}
-
-super::string_enum::from_string!(ProviderName, RoleName);
-
-pub fn provider_name(p: Provider) -> ProviderName {
-    match p {
-        Provider::OpenAi => ProviderName::Openai,
-        Provider::Anthropic => ProviderName::Anthropic,
-        Provider::Xai => ProviderName::Xai,
-    }
-}
-
-/// The role of a transcript message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, serde::Serialize)]
-#[oai(rename_all = "lowercase")]
-#[serde(rename_all = "lowercase", try_from = "String")]
-pub enum RoleName {
-    System,
-    User,
-    Assistant,
-    Tool,
-}
-
-impl RoleName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RoleName::System => "system",
-            RoleName::User => "user",
-            RoleName::Assistant => "assistant",
-            RoleName::Tool => "tool",
-        }
-    }
-}
 
 /// The use-case form of a message, whichever route it came by.
 pub fn message_input(

@@ -42,7 +42,7 @@ impl SearchType {
     }
 }
 
-super::string_enum::from_string!(SearchType);
+sybil_wire::from_string!(SearchType);
 
 /// `POST /v1/searches/{searchId}/run`; `query` and `title` overrides are stored.
 #[derive(Debug, Clone, Object, Deserialize)]

@@ -5,63 +5,84 @@
 //! error envelope, as OpenAI's SDKs expect.
 
 use poem::http::StatusCode;
-use serde_json::{Value, json};
 use sybil_ports::inbound::CompletionEvent;
 
 use super::errors::envelope;
+use crate::dto::openai_response::{OpenAiChunk, OpenAiChunkChoice, OpenAiDelta, OpenAiUsage};
+use crate::sse::write_data;
 
-/// The fields every chunk of one completion repeats.
+/// Writes one completion's events as chunks. The chunk is kept between
+/// events (only its choice changes), so a delta costs no copy of the id and
+/// model.
 pub struct Chunks {
-    pub id: String,
-    pub created: i64,
-    pub model: String,
-    pub include_usage: bool,
+    chunk: OpenAiChunk,
+    include_usage: bool,
 }
 
 impl Chunks {
-    fn chunk(&self, choices: Value, usage: Value) -> String {
-        let chunk = json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": choices,
-            "usage": usage,
+    pub fn new(id: String, created: i64, model: String, include_usage: bool) -> Self {
+        let chunk = OpenAiChunk {
+            choices: Vec::with_capacity(1),
+            created,
+            id,
+            model,
+            object: "chat.completion.chunk".into(),
+            usage: None,
+        };
+        Chunks {
+            chunk,
+            include_usage,
+        }
+    }
+
+    fn write_choice(&mut self, out: &mut Vec<u8>, delta: OpenAiDelta, finish: Option<&str>) {
+        self.chunk.choices.push(OpenAiChunkChoice {
+            delta,
+            finish_reason: finish.map(str::to_string),
+            index: 0,
         });
-        format!("data: {chunk}\n\n")
+        write_data(out, &self.chunk);
+        self.chunk.choices.clear();
     }
 
-    fn choice(&self, delta: Value, finish_reason: Option<&str>) -> String {
-        let choice = json!([{ "index": 0, "delta": delta, "finish_reason": finish_reason }]);
-        self.chunk(choice, Value::Null)
-    }
-
-    /// The frames for one event; `None` for events OpenAI's format has no
-    /// place for (tool calls run on the server).
-    pub fn frame(&self, event: &CompletionEvent) -> Option<String> {
+    /// Writes the frames of one event; nothing for the events OpenAI's
+    /// format has no place for (tool calls run on the server).
+    pub fn write(&mut self, event: CompletionEvent, out: &mut Vec<u8>) {
         match event {
             CompletionEvent::Meta(_) => {
-                Some(self.choice(json!({ "role": "assistant", "content": "" }), None))
+                let delta = OpenAiDelta {
+                    content: Some(String::new()),
+                    role: Some("assistant".into()),
+                };
+                self.write_choice(out, delta, None);
             }
-            CompletionEvent::Delta { text } => Some(self.choice(json!({ "content": text }), None)),
-            CompletionEvent::ToolCall(_) => None,
+            CompletionEvent::Delta { text } => {
+                let delta = OpenAiDelta {
+                    content: Some(text),
+                    role: None,
+                };
+                self.write_choice(out, delta, None);
+            }
+            CompletionEvent::ToolCall(_) => {}
             CompletionEvent::Done(outcome) => {
-                let mut out = self.choice(json!({}), Some("stop"));
+                self.write_choice(out, OpenAiDelta::default(), Some("stop"));
                 if self.include_usage {
                     let u = outcome.usage;
-                    out.push_str(&self.chunk(
-                        json!([]),
-                        json!({ "prompt_tokens": u.input_tokens,
-                                "completion_tokens": u.output_tokens,
-                                "total_tokens": u.total_tokens }),
-                    ));
+                    self.chunk.usage = Some(OpenAiUsage {
+                        completion_tokens: u.output_tokens,
+                        prompt_tokens: u.input_tokens,
+                        total_tokens: u.total_tokens,
+                    });
+                    write_data(out, &self.chunk);
                 }
-                out.push_str("data: [DONE]\n\n");
-                Some(out)
+                out.extend_from_slice(b"data: [DONE]\n\n");
             }
             CompletionEvent::Error { message } => {
-                let error = envelope(StatusCode::BAD_GATEWAY, message, None);
-                Some(format!("data: {}\n\n", json!(error)))
+                let error = envelope(StatusCode::BAD_GATEWAY, &message, None);
+                // Through a `Value`, as poem-openapi writes the envelope of
+                // the JSON error answers: keys sorted, as always sent here.
+                let error = serde_json::to_value(error).unwrap_or_default();
+                write_data(out, &error);
             }
         }
     }
@@ -76,20 +97,13 @@ mod tests {
     use super::*;
 
     fn chunks(include_usage: bool) -> Chunks {
-        Chunks {
-            id: "chatcmpl-1".into(),
-            created: 7,
-            model: "openai/m".into(),
-            include_usage,
-        }
+        Chunks::new("chatcmpl-1".into(), 7, "openai/m".into(), include_usage)
     }
 
-    fn data_lines(text: &str) -> Vec<Value> {
-        text.split("\n\n")
-            .filter_map(|f| f.strip_prefix("data: "))
-            .filter(|d| *d != "[DONE]")
-            .map(|d| serde_json::from_str(d).unwrap())
-            .collect()
+    fn frame(chunks: &mut Chunks, event: CompletionEvent) -> String {
+        let mut out = Vec::new();
+        chunks.write(event, &mut out);
+        String::from_utf8(out).unwrap()
     }
 
     fn done() -> CompletionEvent {
@@ -110,62 +124,83 @@ mod tests {
         }))
     }
 
+    /// A chunk as it has always been written: keys sorted.
+    fn chunk(choices: &str, usage: &str) -> String {
+        format!(
+            "data: {{\"choices\":{choices},\"created\":7,\"id\":\"chatcmpl-1\",\
+             \"model\":\"openai/m\",\"object\":\"chat.completion.chunk\",\"usage\":{usage}}}\n\n"
+        )
+    }
+
     #[test]
     fn deltas_are_chunks_and_done_ends_with_done() {
-        let c = chunks(false);
-        let first = c
-            .frame(&CompletionEvent::Meta(Box::new(StreamMeta {
-                chat_id: None,
-                provider: Provider::OpenAi,
-                model: "m".into(),
-                completion_id: None,
-            })))
-            .unwrap();
+        let mut c = chunks(false);
+        let meta = CompletionEvent::Meta(Box::new(StreamMeta {
+            chat_id: None,
+            provider: Provider::OpenAi,
+            model: "m".into(),
+            completion_id: None,
+        }));
         assert_eq!(
-            data_lines(&first)[0],
-            json!({ "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 7,
-                    "model": "openai/m", "usage": null,
-                    "choices": [{ "index": 0, "delta": { "role": "assistant", "content": "" },
-                                  "finish_reason": null }] })
+            frame(&mut c, meta),
+            chunk(
+                r#"[{"delta":{"content":"","role":"assistant"},"finish_reason":null,"index":0}]"#,
+                "null"
+            )
         );
-        let delta = c
-            .frame(&CompletionEvent::Delta {
-                text: "a\nb".into(),
-            })
-            .unwrap();
+        let delta = CompletionEvent::Delta {
+            text: "a\nb".into(),
+        };
         assert_eq!(
-            data_lines(&delta)[0]["choices"][0]["delta"],
-            json!({ "content": "a\nb" })
+            frame(&mut c, delta),
+            chunk(
+                r#"[{"delta":{"content":"a\nb"},"finish_reason":null,"index":0}]"#,
+                "null"
+            )
         );
-        let last = c.frame(&done()).unwrap();
-        assert!(last.ends_with("data: [DONE]\n\n"));
-        let lines = data_lines(&last);
-        assert_eq!(lines.len(), 1);
-        assert_eq!(lines[0]["choices"][0]["finish_reason"], "stop");
+        assert_eq!(
+            frame(&mut c, done()),
+            chunk(r#"[{"delta":{},"finish_reason":"stop","index":0}]"#, "null")
+                + "data: [DONE]\n\n"
+        );
     }
 
     #[test]
     fn usage_comes_in_its_own_chunk_when_asked() {
-        let lines = data_lines(&chunks(true).frame(&done()).unwrap());
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[1]["choices"], json!([]));
+        let usage = r#"{"completion_tokens":4,"prompt_tokens":3,"total_tokens":7}"#;
         assert_eq!(
-            lines[1]["usage"],
-            json!({ "prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7 })
+            frame(&mut chunks(true), done()),
+            chunk(r#"[{"delta":{},"finish_reason":"stop","index":0}]"#, "null")
+                + &chunk("[]", usage)
+                + "data: [DONE]\n\n"
         );
     }
 
     #[test]
+    fn a_tool_call_is_not_shown() {
+        let call = CompletionEvent::ToolCall(Box::new(sybil_ports::inbound::ToolCallEvent {
+            message_id: None,
+            tool_call_id: "c".into(),
+            name: "n".into(),
+            arguments: serde_json::json!({}),
+            status: "completed".into(),
+            output: String::new(),
+            error: None,
+            duration_ms: 0,
+            round: 1,
+        }));
+        assert_eq!(frame(&mut chunks(false), call), "");
+    }
+
+    #[test]
     fn an_error_is_the_envelope() {
-        let text = chunks(false)
-            .frame(&CompletionEvent::Error {
-                message: "openai upstream error: boom".into(),
-            })
-            .unwrap();
-        assert!(!text.contains("[DONE]"));
+        let error = CompletionEvent::Error {
+            message: "openai upstream error: boom".into(),
+        };
         assert_eq!(
-            data_lines(&text)[0]["error"]["message"],
-            "openai upstream error: boom"
+            frame(&mut chunks(false), error),
+            "data: {\"error\":{\"code\":\"upstream_error\",\"message\":\"openai upstream error: boom\",\
+             \"param\":null,\"type\":\"server_error\"}}\n\n"
         );
     }
 }

@@ -63,3 +63,27 @@ pub async fn insert_llm_call(db: &TestDb, chat_id: Uuid) {
     conn.execute(&insert).await.expect("insert llm_call");
     let _ = conn.close().await;
 }
+
+/// A `completion_events` row as any version may have written it.
+pub async fn insert_job_event(
+    db: &TestDb,
+    job_id: Uuid,
+    seq: i64,
+    event: &str,
+    data: serde_json::Value,
+) {
+    let conn = raw(db).await;
+    let insert = Query::insert()
+        .into_table("completion_events")
+        .columns(["job_id", "seq", "event", "data", "created_at"])
+        .values_panic([
+            job_id.into(),
+            seq.into(),
+            event.into(),
+            data.into(),
+            1_i64.into(),
+        ])
+        .to_owned();
+    conn.execute(&insert).await.expect("insert an event row");
+    let _ = conn.close().await;
+}

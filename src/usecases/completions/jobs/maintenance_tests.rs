@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use mockall::predicate::eq;
 use sybil_domain::Timestamp;
+use sybil_ports::inbound::CompletionEvent;
 use sybil_ports::outbound::clock::MockClock;
 use sybil_ports::outbound::jobs::MockJobStore;
 use uuid::Uuid;
@@ -68,8 +69,10 @@ async fn a_job_whose_server_died_ends_with_an_error_event_after_its_last() {
         .withf(move |id, event, now| {
             *id == dead
                 && event.seq == 8
-                && event.event == "error"
-                && event.data["message"] == LOST
+                && event.event
+                    == CompletionEvent::Error {
+                        message: LOST.into(),
+                    }
                 && *now == Timestamp(NOW)
         })
         .times(1)

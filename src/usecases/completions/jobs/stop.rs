@@ -2,10 +2,9 @@
 //! replica, or orphaned by a server that died), or all of them when the
 //! process shuts down.
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use sybil_domain::{Provider, Timestamp, Usage};
+use sybil_domain::{Timestamp, Usage};
 use sybil_ports::inbound::{CompletionEvent, CompletionOutcome};
 use sybil_ports::outbound::{CompletionJob, JobStatus, RawJson, RecordedEvent, StorageError};
 use tokio::sync::watch;
@@ -106,16 +105,13 @@ impl JobHub {
                 None
             }
         };
-        let (name, data) = CompletionEvent::Done(Box::new(CompletionOutcome {
-            message_id,
-            ..outcome
-        }))
-        .to_wire();
         let last = events.last().map_or(0, |e| e.seq);
         let done = RecordedEvent {
             seq: last + 1,
-            event: name.into(),
-            data,
+            event: CompletionEvent::Done(Box::new(CompletionOutcome {
+                message_id,
+                ..outcome
+            })),
         };
         self.store_event(job.id, &done).await?;
         Ok(Some(true))
@@ -167,24 +163,27 @@ impl JobHub {
 /// the deltas since its last tool call (the text of the model call that
 /// was running). `None` without a `meta`, or when it already ended.
 fn stopped_outcome(job: &CompletionJob, events: &[RecordedEvent]) -> Option<CompletionOutcome> {
-    let meta = events.first().filter(|e| e.event == "meta")?;
+    let CompletionEvent::Meta(meta) = &events.first()?.event else {
+        return None;
+    };
     if events.last().is_some_and(is_last) {
         return None;
     }
-    let provider = Provider::from_str(meta.data["provider"].as_str()?).ok()?;
     let since_tool = events
         .iter()
-        .rposition(|e| e.event == "tool_call")
+        .rposition(|e| matches!(e.event, CompletionEvent::ToolCall(_)))
         .map_or(0, |i| i + 1);
     let content: String = events[since_tool..]
         .iter()
-        .filter(|e| e.event == "delta")
-        .filter_map(|e| e.data["text"].as_str())
+        .filter_map(|e| match &e.event {
+            CompletionEvent::Delta { text } => Some(text.as_str()),
+            _ => None,
+        })
         .collect();
     Some(CompletionOutcome {
         chat_id: job.chat_id,
-        provider,
-        model: meta.data["model"].as_str()?.to_string(),
+        provider: meta.provider,
+        model: meta.model.clone(),
         content,
         message_id: None,
         usage: Usage::default(),

@@ -31,15 +31,14 @@ fn names<T: Type>() -> Vec<String> {
 
 /// `TryFrom<String>` for enums deriving poem-openapi's `Enum`; each also
 /// carries `#[serde(try_from = "String")]`.
+#[macro_export]
 macro_rules! from_string {
     ($($enum:ty),+ $(,)?) => {$(
         impl TryFrom<String> for $enum {
             type Error = String;
             fn try_from(value: String) -> Result<Self, String> {
-                $crate::dto::string_enum::parse(&value)
+                $crate::string_enum::parse(&value)
             }
         }
     )+};
 }
-
-pub(crate) use from_string;
