@@ -15,6 +15,7 @@ pub mod provider;
 pub mod role;
 pub mod search;
 pub mod secret;
+pub mod storage_retry;
 pub mod time;
 pub mod title;
 pub mod tool_loop;

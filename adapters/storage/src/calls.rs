@@ -5,30 +5,18 @@
 //! never takes the others with it, and a blip is retried with backoff.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use sybil_domain::LlmCall;
+use sybil_domain::storage_retry::STORAGE_RETRY_DELAYS;
 use sybil_ports::outbound::{CallLog, StorageError};
 use uuid::Uuid;
 
 use crate::SeaOrmStorage;
 use crate::entity::{chats, llm_calls};
-
-/// Waits before each new attempt after the database was unavailable: about
-/// 6 s in all, longer than a restart of the connection or a failover blip,
-/// short enough that the queue behind does not stall for long.
-const RETRY_DELAYS: [Duration; 6] = [
-    Duration::from_millis(100),
-    Duration::from_millis(200),
-    Duration::from_millis(400),
-    Duration::from_millis(800),
-    Duration::from_millis(1600),
-    Duration::from_millis(3200),
-];
 
 fn tokens(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -111,7 +99,7 @@ impl SeaOrmStorage {
     /// A row already stored (same id) is skipped, so a retry after a commit
     /// whose answer was lost stores nothing twice.
     async fn insert_calls_retrying(&self, calls: &[&LlmCall]) -> Result<(), StorageError> {
-        let mut delays = RETRY_DELAYS.iter();
+        let mut delays = STORAGE_RETRY_DELAYS.iter();
         loop {
             match self.insert_calls(calls).await {
                 Err(StorageError::Unavailable(e)) => match delays.next() {

@@ -1,23 +1,12 @@
 //! Writes a job cannot do without, retried: its events and its final status.
 
 use std::future::Future;
-use std::time::Duration;
 
+use sybil_domain::storage_retry::STORAGE_RETRY_DELAYS;
 use sybil_ports::outbound::{JobStatus, RecordedEvent, StorageError};
 use uuid::Uuid;
 
 use super::{HEARTBEAT, JobHub};
-
-/// The waits between attempts of one write, about 6 s in all: a database
-/// blip is ridden out, an outage ends the job.
-const RETRY_DELAYS: [Duration; 6] = [
-    Duration::from_millis(100),
-    Duration::from_millis(200),
-    Duration::from_millis(400),
-    Duration::from_millis(800),
-    Duration::from_millis(1600),
-    Duration::from_millis(3200),
-];
 
 /// Runs `attempt` until it succeeds or the delays run out. `stored` is
 /// asked before each retry whether a failed attempt did its work after all
@@ -33,7 +22,7 @@ where
     S: FnMut() -> SF,
     SF: Future<Output = bool>,
 {
-    let mut delays = RETRY_DELAYS.iter();
+    let mut delays = STORAGE_RETRY_DELAYS.iter();
     loop {
         let error = match attempt().await {
             Ok(()) => return Ok(()),
