@@ -1,9 +1,9 @@
 //! U+0000 from upstreams (a model's answer, whole or streamed, its tool-call
-//! arguments, a fetched page) is stored and sent as U+FFFD, on SQLite and
-//! on PostgreSQL (which cannot store U+0000 at all).
+//! arguments, a fetched page, Exa's results and answer) is stored and sent as
+//! U+FFFD, on SQLite and on PostgreSQL (which cannot store U+0000 at all).
 
 use serde_json::{Value, json};
-use sybil_testkit::{FakePages, Reply};
+use sybil_testkit::{FakeExa, FakePages, Reply};
 
 use crate::helpers::{Fakes, TestApp, new_chat, spawn_app_on, temp_db_path};
 use crate::pg_database::PgDatabase;
@@ -96,4 +96,56 @@ async fn upstream_nuls_are_replaced_on_postgres() {
     let fakes = Fakes::start().await;
     let app = app_on(db.url(), &fakes).await;
     upstream_nuls_are_replaced(&app, &fakes).await;
+}
+
+/// A search run whose Exa results and answer hold U+0000.
+async fn exa_nuls_are_replaced(db_url: &str) {
+    let exa = FakeExa::start().await;
+    let env = vec![
+        ("EXA_API_KEY".to_string(), exa.api_key()),
+        ("EXA_BASE_URL".to_string(), exa.base_url()),
+    ];
+    let app = spawn_app_on(db_url, &env).await;
+    exa.set_results(vec![json!({
+        "id": "https://example.com/a", "url": "https://example.com/a",
+        "title": "ti\0tle", "score": 0.5, "text": "bo\0dy",
+        "highlights": ["hi\0gh"], "highlightScores": [0.4], "summary": "sum\0mary",
+    })]);
+    exa.set_answer(json!("an\0swer"));
+    let (status, created) = app
+        .post_json("/v1/searches", &json!({ "query": "q" }))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["search"]["id"].as_str().unwrap();
+    let (status, ran) = app
+        .post_json(&format!("/v1/searches/{id}/run"), &json!({}))
+        .await;
+    assert_eq!(status, 200, "{ran}");
+    let (status, stored) = app.get_json(&format!("/v1/searches/{id}")).await;
+    assert_eq!(status, 200, "{stored}");
+    for answer in [&ran, &stored] {
+        let text = answer.to_string();
+        assert!(!text.contains("\\u0000"), "{text}");
+        let search = &answer["search"];
+        assert_eq!(search["answerText"], json!(format!("an{REPLACED}swer")));
+        assert_eq!(
+            search["results"][0]["title"],
+            json!(format!("ti{REPLACED}tle"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn exa_nuls_are_replaced_on_sqlite() {
+    let db = temp_db_path();
+    exa_nuls_are_replaced(&format!("sqlite://{}?mode=rwc", db.display())).await;
+    let _ = std::fs::remove_file(&db);
+}
+
+#[tokio::test]
+async fn exa_nuls_are_replaced_on_postgres() {
+    let Some(db) = PgDatabase::create("sybil_nul").await else {
+        return;
+    };
+    exa_nuls_are_replaced(db.url()).await;
 }
