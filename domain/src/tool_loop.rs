@@ -118,7 +118,7 @@ pub fn cap_output(output: &str) -> String {
         let fits = TOOL_OUTPUT_LIMIT - marker.chars().count();
         if fits == keep {
             let kept: String = output.chars().take(keep).collect();
-            return format!("{kept}{marker}");
+            return crate::nul::replace_nul(format!("{kept}{marker}"));
         }
         keep = fits;
     }

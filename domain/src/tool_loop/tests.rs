@@ -73,6 +73,16 @@ fn outputs_at_the_limit_are_kept_whole() {
 }
 
 #[test]
+fn nul_becomes_the_replacement_character_in_short_and_cut_outputs() {
+    assert_eq!(cap_output("a\0b"), "a\u{FFFD}b");
+    let long = "\0".repeat(TOOL_OUTPUT_LIMIT + 1);
+    let capped = cap_output(&long);
+    assert!(!capped.contains('\0'));
+    assert_eq!(capped.chars().count(), TOOL_OUTPUT_LIMIT);
+    assert!(capped.starts_with('\u{FFFD}'));
+}
+
+#[test]
 fn longer_outputs_are_cut_to_the_limit_marker_included() {
     let long = "a".repeat(TOOL_OUTPUT_LIMIT + 1);
     let capped = cap_output(&long);
