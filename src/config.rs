@@ -246,4 +246,6 @@ fn connection_limits(r: &mut Reader) -> ConnectionLimits {
 }
 
 #[cfg(test)]
+mod test_key;
+#[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@ use std::collections::HashMap;
 
 use base64::Engine as _;
 
+use super::test_key::MADE_UP_SSH_KEY;
 use super::*;
 
 fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
@@ -103,9 +104,7 @@ fn admin_token_is_kept_secret() {
 
 #[test]
 fn debug_shows_no_secret() {
-    let key =
-        "-----BEGIN OPENSSH PRIVATE KEY-----\nsshkeybody\n-----END OPENSSH PRIVATE KEY-----\n";
-    let key_b64 = base64::engine::general_purpose::STANDARD.encode(key);
+    let key_b64 = base64::engine::general_purpose::STANDARD.encode(MADE_UP_SSH_KEY);
     let secrets = [
         ("DATABASE_URL", "postgres://sybil:pgpassword@db/sybil"),
         ("ADMIN_TOKEN", "admintoken"),
@@ -133,7 +132,7 @@ fn debug_shows_no_secret() {
     ] {
         assert!(!debug.contains(secret), "{secret} in {debug}");
     }
-    assert!(!debug.contains("sshkeybody"), "{debug}");
+    assert!(!debug.contains("secretbody"), "{debug}");
     assert!(!debug.contains(&key_b64), "{debug}");
 }
 

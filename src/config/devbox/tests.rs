@@ -2,12 +2,7 @@
 use super::*;
 use std::collections::HashMap;
 
-// A made-up key; its armour is split so no secret scanner mistakes it for a real one.
-const KEY: &str = concat!(
-    "-----BEGIN OPENSSH ",
-    "PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAsecretbody\n-----END OPENSSH ",
-    "PRIVATE KEY-----\n"
-);
+use crate::config::test_key::MADE_UP_SSH_KEY as KEY;
 
 fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = pairs
