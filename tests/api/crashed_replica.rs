@@ -6,7 +6,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use sybil_testkit::Reply;
 
-use crate::helpers::Fakes;
+use crate::helpers::{Fakes, new_chat_at};
 use crate::pg_database::PgDatabase;
 use crate::sse::{parse_frames, read_until, text_of};
 use crate::sybil_process::SybilProcess;
@@ -28,16 +28,7 @@ async fn a_job_whose_server_was_killed_is_replayed_and_stopped_by_another_replic
     let dying = SybilProcess::start(env.clone()).await;
     let survivor = SybilProcess::start(env).await;
     let client = Client::new();
-    let (_, chat) = json_of(
-        client
-            .post(format!("{}/v1/chats", survivor.base))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let chat = chat["chat"]["id"].as_str().unwrap();
+    let chat = new_chat_at(&client, &survivor.base).await;
 
     fakes.openai.push(Reply::hold("one two three four", 2));
     let mut live = client

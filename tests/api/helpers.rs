@@ -302,8 +302,21 @@ where
 
 /// A new empty chat's id.
 pub async fn new_chat(app: &TestApp) -> String {
-    let (_, body) = app.post_json("/v1/chats", &json!({})).await;
-    body["chat"]["id"].as_str().unwrap().to_string()
+    new_chat_at(&app.client, &app.base).await
+}
+
+/// A new empty chat's id, made on the server at `base` (a `SybilProcess`'s,
+/// say).
+pub async fn new_chat_at(client: &Client, base: &str) -> String {
+    let resp = client
+        .post(format!("{base}/v1/chats"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let created: Value = resp.json().await.unwrap();
+    created["chat"]["id"].as_str().unwrap().to_string()
 }
 
 /// A user message of the request bodies.

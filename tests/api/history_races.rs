@@ -8,7 +8,7 @@ use futures::future::join_all;
 use reqwest::Client;
 use serde_json::{Value, json};
 
-use crate::helpers::{Fakes, spawn_with_fakes};
+use crate::helpers::{Fakes, new_chat_at, spawn_with_fakes};
 use crate::pg_database::PgDatabase;
 use crate::sybil_process::SybilProcess;
 
@@ -28,16 +28,7 @@ fn request(chat: &str, i: usize) -> Value {
 async fn race(client: &Client, bases: &[String]) -> Vec<Vec<String>> {
     let mut chats = Vec::new();
     for _ in 0..CHATS {
-        let created: Value = client
-            .post(format!("{}/v1/chats", bases[0]))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        chats.push(created["chat"]["id"].as_str().unwrap().to_string());
+        chats.push(new_chat_at(client, &bases[0]).await);
     }
     let sends = chats.iter().enumerate().flat_map(|(i, chat)| {
         bases.iter().map(move |base| {

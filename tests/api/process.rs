@@ -5,8 +5,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::helpers::temp_db_path;
-use crate::sybil_process::SybilProcess;
+use crate::helpers::{new_chat_at, temp_db_path};
+use crate::sybil_process::{SybilProcess, lines_until_listening};
 
 fn sybil() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sybil"));
@@ -89,17 +89,9 @@ fn migrate_then_serve_with_json_logs_and_stop_cleanly_on_sigterm() {
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     // Every line up to "listening" (migration lines included) is JSON.
-    loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "exited before listening"
-        );
-        let json: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON line: {line}"));
-        if json["message"] == "sybil listening" {
-            break;
-        }
+    for line in lines_until_listening(&mut stdout) {
+        serde_json::from_str::<serde_json::Value>(&line)
+            .unwrap_or_else(|_| panic!("not a JSON line: {line}"));
     }
 
     // At once: the signal handlers are in place before "listening" is logged.
@@ -202,17 +194,9 @@ fn serving_raises_the_open_files_soft_limit_to_the_hard_limit() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Kept open until the end: the server logs on.
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "exited before listening"
-        );
-        if line.contains("sybil listening") {
-            break;
-        }
-    }
+    lines_until_listening(&mut stdout);
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
     let _ = child.kill();
     let _ = child.wait();
@@ -261,16 +245,7 @@ async fn sigterm_lets_jobs_finish_in_the_drain_and_stops_the_rest_at_its_deadlin
     let server = SybilProcess::start(vars).await;
     let base = server.base.clone();
     let client = reqwest::Client::new();
-    let chat: serde_json::Value = client
-        .post(format!("{base}/v1/chats"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let chat = chat["chat"]["id"].as_str().unwrap().to_string();
+    let chat = new_chat_at(&client, &base).await;
     let start = |chat: Option<&str>| {
         client
             .post(format!("{base}/v1/chat-completions/stream"))

@@ -7,6 +7,24 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 
 use serde_json::Value;
 
+/// The lines `sybil` writes up to the one saying it listens, that one
+/// included.
+pub fn lines_until_listening(stdout: &mut impl BufRead) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "exited before listening"
+        );
+        let listening = line.contains("sybil listening");
+        lines.push(line);
+        if listening {
+            return lines;
+        }
+    }
+}
+
 /// A running `sybil`, killed (SIGKILL) when dropped.
 pub struct SybilProcess {
     child: Child,
@@ -36,14 +54,9 @@ impl SybilProcess {
             .spawn()
             .expect("start sybil");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let addr = loop {
-            let mut line = String::new();
-            assert!(stdout.read_line(&mut line).unwrap() > 0, "exited early");
-            let json: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-            if json["message"] == "sybil listening" {
-                break json["addr"].as_str().unwrap().to_string();
-            }
-        };
+        let lines = lines_until_listening(&mut stdout);
+        let listening: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+        let addr = listening["addr"].as_str().unwrap().to_string();
         // Keep reading its log, so a full pipe never blocks the server.
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         SybilProcess {
