@@ -15,6 +15,7 @@ mod sdk;
 mod settings;
 mod sse;
 mod stream;
+mod tool_json;
 mod upstream;
 mod xai;
 

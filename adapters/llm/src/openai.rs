@@ -14,12 +14,12 @@ use std::fmt;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use serde_json::Value;
-use serde_json::value::RawValue;
 use sybil_domain::Provider;
 use sybil_ports::outbound::llm::{LlmError, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent};
 
 use crate::sdk::Sdk;
 use crate::settings::{ProviderSettings, SetupError};
+use crate::tool_json::ToolJson;
 
 /// Prefixes of the chat models kept from the live list (docs/decisions.md,
 /// "OpenAI chat models").
@@ -36,9 +36,13 @@ const NON_CHAT_MARKERS: [&str; 8] = [
     "moderation",
 ];
 
+/// Where completions and streams are sent, under the base URL.
+const RESPONSES: &str = "/responses";
+
 /// The OpenAI provider. Cheap to share: one pooled HTTP client inside.
 pub struct OpenAiProvider {
     sdk: Sdk,
+    tools: ToolJson,
     base_url: String,
 }
 
@@ -55,7 +59,8 @@ impl OpenAiProvider {
     /// `SetupError` when the HTTP client cannot be built.
     pub fn new(settings: ProviderSettings) -> Result<Self, SetupError> {
         Ok(OpenAiProvider {
-            sdk: Sdk::new(Provider::OpenAi, &settings)?,
+            sdk: Sdk::new(Provider::OpenAi, &settings, &[RESPONSES])?,
+            tools: ToolJson::default(),
             base_url: settings.base(),
         })
     }
@@ -68,28 +73,25 @@ impl LlmProvider for OpenAiProvider {
     }
 
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
-        let body = request::build(request, false).map_err(|e| self.sdk.error(e))?;
-        let call = self.sdk.call(&request.model, "responses.create");
-        let raw: Box<RawValue> = call
-            .client
-            .responses()
-            .create_byot(body)
-            .await
-            .map_err(|e| self.sdk.error(e))?;
-        response::parse(raw.into(), call.request_id(), self.sdk.errors())
+        let body = request::build(request, false, &self.tools).map_err(|e| self.sdk.error(e))?;
+        let (raw, request_id) = self
+            .sdk
+            .post(&request.model, "responses.create", RESPONSES, &body)
+            .await?;
+        response::parse(raw.into(), request_id, self.sdk.errors())
     }
 
     async fn stream(
         &self,
         request: &LlmRequest,
     ) -> Result<BoxStream<'static, Result<LlmStreamEvent, LlmError>>, LlmError> {
-        let body = request::build(request, true).map_err(|e| self.sdk.error(e))?;
+        let body = request::build(request, true, &self.tools).map_err(|e| self.sdk.error(e))?;
         let (events, request_id) = self
             .sdk
             .stream(
                 &request.model,
                 "responses.stream",
-                "/responses",
+                RESPONSES,
                 &body,
                 stream::wanted,
             )
@@ -101,9 +103,9 @@ impl LlmProvider for OpenAiProvider {
     }
 
     async fn list_models(&self) -> Result<Vec<String>, LlmError> {
-        let call = self.sdk.call("", "models.list");
-        let raw: Value = call
-            .client
+        let raw: Value = self
+            .sdk
+            .client("models.list")
             .models()
             .list_byot()
             .await

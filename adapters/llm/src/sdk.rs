@@ -1,34 +1,39 @@
 //! async-openai, the OpenAI and xAI client: the providers build its typed
-//! requests and call through its client; its errors are mapped here, once.
+//! requests, which are sent with its configuration (URL, headers); its
+//! errors are mapped here, once.
 //!
 //! What the SDK (0.43) does not do Sybil's way, and what is done instead.
 //! This is the one place these workarounds live:
 //! 1. Retries. `Client::build` and `with_http_client` always install its
 //!    `OpenAIRetryLayer` (3 retries of its own choosing, on top of the
-//!    contract's bound of 2). The client's HTTP execution is replaced
-//!    with `Transport` (`with_http_service`, feature `middleware`), which
-//!    sends under the policy every upstream shares (`crate::upstream`).
+//!    contract's bound of 2). Every request goes out under the policy every
+//!    upstream shares (`crate::upstream`): the SDK's own calls (the model
+//!    list) through `Transport` (`with_http_service`, feature `middleware`).
 //! 2. Error bodies. The SDK reads a failed answer as OpenAI's envelope only:
 //!    xAI's `{"code","error"}` and proxy pages become deserialization errors
-//!    without the status. `Transport` reads them itself and hands the
-//!    `LlmError` through the SDK in `OpenAIError::Boxed`; `Sdk::error`
-//!    takes it out again.
-//! 3. The request id. The SDK drops the answer's headers, so `Transport`
-//!    keeps `x-request-id` for the call that asked (`Call::request_id`).
+//!    without the status. The shared policy reads them; through the SDK's
+//!    client the `LlmError` travels in `OpenAIError::Boxed`, and
+//!    `Sdk::error` takes it out again.
+//! 3. The request id. The SDK drops the answer's headers.
 //! 4. Streams. The SDK reads an event stream on a spawned task into an
 //!    unbounded channel, with a parser that copies its buffer per line: no
-//!    backpressure, and more memory and time per stream. So a stream is
-//!    opened with the SDK's request (its configured URL and headers, the
-//!    typed body) sent through the same `Transport`, and read by `sse`.
+//!    backpressure, and more memory and time per stream.
+//! 5. Per-call cost. A call through the SDK's client clones the client,
+//!    formats and parses its URL and rebuilds its headers every time, and
+//!    grows the body's buffer as it writes: a tenth of the gateway's own
+//!    time at concurrency 64.
 //!
-//! Non-streamed answers come back through BYOT as the raw JSON text
-//! (`Box<RawValue>` or `Value`), which each provider reads into only the
-//! fields Sybil uses: the SDK's typed responses would parse everything and
-//! fail on output items they do not know.
+//! So completions and streams are sent by `post` and `stream`: the SDK's
+//! typed body serialised once, to the SDK's URL parsed and its headers
+//! built at start-up, reading `x-request-id` and, for a stream, the events
+//! with `sse`. Answers come back as the raw JSON text (`Box<RawValue>`, or
+//! `Value` for the model list through BYOT), which each provider reads into
+//! only the fields Sybil uses: the SDK's typed responses would parse
+//! everything and fail on output items they do not know.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -37,8 +42,10 @@ use async_openai::config::{Config, OpenAIConfig};
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
 use bytes::Bytes;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use sybil_domain::Provider;
 use sybil_ports::outbound::llm::{LlmError, LlmFailure};
 use sybil_upstream::{chain, header};
@@ -53,16 +60,25 @@ const REQUEST_ID: &str = "x-request-id";
 
 /// The long-lived part: the SDK client and one pooled reqwest client. The
 /// SDK client is never called as it is (its executor retries, workaround
-/// 1): `call` and `stream` use it with `Transport` or for its configuration.
+/// 1): `client` gives it `Transport`.
 pub(crate) struct Sdk {
     client: Client<OpenAIConfig>,
     http: reqwest::Client,
+    /// The SDK's headers (key, content type), built once.
+    headers: HeaderMap,
+    /// The SDK's URL of each path `post` and `stream` send to, parsed once.
+    urls: Vec<(&'static str, reqwest::Url)>,
     errors: Errors,
     timeout: Duration,
 }
 
 impl Sdk {
-    pub(crate) fn new(provider: Provider, settings: &ProviderSettings) -> Result<Self, SetupError> {
+    /// `paths`: the API paths that `post` and `stream` will be given.
+    pub(crate) fn new(
+        provider: Provider,
+        settings: &ProviderSettings,
+        paths: &[&'static str],
+    ) -> Result<Self, SetupError> {
         let http = settings.http_client(provider)?;
         if HeaderValue::from_str(&format!("Bearer {}", settings.api_key.expose())).is_err() {
             // The SDK would panic on it when building the first request.
@@ -79,9 +95,27 @@ impl Sdk {
             .with_api_key(settings.api_key.expose())
             .with_org_id("")
             .with_project_id("");
+        let urls = paths
+            .iter()
+            .map(|&path| match reqwest::Url::parse(&config.url(path)) {
+                Ok(url) => Ok((path, url)),
+                Err(e) => Err(SetupError {
+                    provider,
+                    message: format!("the base URL gives no valid URL for {path}: {e}"),
+                }),
+            })
+            .collect::<Result<_, _>>()?;
+        let mut headers = config.headers();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(auth) = headers.get_mut(AUTHORIZATION) {
+            // Keeps the key out of any header dump (hyper, reqwest).
+            auth.set_sensitive(true);
+        }
         Ok(Sdk {
             client: Client::build(http.clone(), config),
             http,
+            headers,
+            urls,
             errors: Errors::new(provider, Redactor::new(settings.api_key.clone())),
             timeout: settings.timeout,
         })
@@ -91,20 +125,45 @@ impl Sdk {
         &self.errors
     }
 
-    /// A client for one call answered in one body, executing through
-    /// `Transport` with the per-call deadline.
-    pub(crate) fn call(&self, model: &str, operation: &'static str) -> Call {
-        let transport = self.transport(model, operation, Some(self.timeout));
-        Call {
-            request_id: transport.0.request_id.clone(),
-            client: self.client.clone().with_http_service(transport),
-        }
+    /// The SDK's client for one call it makes itself (the model list),
+    /// executing through `Transport` with the per-call deadline.
+    pub(crate) fn client(&self, operation: &'static str) -> Client<OpenAIConfig> {
+        let transport = Transport(Arc::new(TransportInner {
+            http: self.http.clone(),
+            errors: self.errors.clone(),
+            operation,
+            deadline: self.timeout,
+        }));
+        self.client.clone().with_http_service(transport)
     }
 
-    /// Opens a stream: POSTs `body` to the SDK's URL for `path` through
-    /// `Transport` and returns its `wanted` event payloads and the request
-    /// id. No whole-exchange deadline (a stream lasts as long as the
-    /// answer); the client's read timeout still bounds every silence.
+    /// POSTs `body` to the SDK's URL for `path` and returns the answer's
+    /// JSON text and request id, within the per-call deadline.
+    pub(crate) async fn post(
+        &self,
+        model: &str,
+        operation: &'static str,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<(Box<RawValue>, Option<String>), LlmError> {
+        let request = self.request(path, body, Some(self.timeout))?;
+        let response = self.send(model, operation, request).await?;
+        let request_id = header(&response, REQUEST_ID);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.errors.transport(&e))?;
+        let raw = serde_json::from_slice(&bytes).map_err(|e| {
+            self.errors
+                .malformed(&format!("the upstream sent invalid JSON: {e}"))
+        })?;
+        Ok((raw, request_id))
+    }
+
+    /// Opens a stream: POSTs `body` to the SDK's URL for `path` and returns
+    /// its `wanted` event payloads and the request id. No whole-exchange
+    /// deadline (a stream lasts as long as the answer); the client's read
+    /// timeout still bounds every silence.
     pub(crate) async fn stream(
         &self,
         model: &str,
@@ -113,28 +172,58 @@ impl Sdk {
         body: &impl Serialize,
         wanted: fn(&str) -> bool,
     ) -> Result<(Payloads, Option<String>), LlmError> {
-        let body = serde_json::to_vec(body)
-            .map(Bytes::from)
-            .map_err(|e| self.error(OpenAIError::InvalidArgument(e.to_string())))?;
-        let config = self.client.config();
-        let (url, headers) = (config.url(path), config.headers());
-        let http = self.http.clone();
-        let factory = HttpRequestFactory::new(move || {
-            let request = http
-                .post(&url)
-                .headers(headers.clone())
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone())
-                .build();
-            std::future::ready(request.map_err(OpenAIError::Reqwest))
-        });
-        let transport = self.transport(model, operation, None);
-        let response = transport.0.execute(factory).await?;
+        let request = self.request(path, body, None)?;
+        let response = self.send(model, operation, request).await?;
         let request_id = header(&response, REQUEST_ID);
         Ok((
             sse::payloads(response, self.errors.clone(), wanted)?,
             request_id,
         ))
+    }
+
+    /// The request `post` and `stream` send (and resend on a retry).
+    fn request(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+        deadline: Option<Duration>,
+    ) -> Result<Prepared, LlmError> {
+        // Bodies are a few hundred bytes to a few kilobytes: one
+        // allocation for the usual case instead of a dozen regrowths.
+        let mut json = Vec::with_capacity(2048);
+        serde_json::to_writer(&mut json, body)
+            .map_err(|e| self.error(OpenAIError::InvalidArgument(e.to_string())))?;
+        let url = self
+            .urls
+            .iter()
+            .find(|(known, _)| *known == path)
+            .map(|(_, url)| url.clone())
+            .ok_or_else(|| {
+                // A provider that posts to a path it did not name at start-up.
+                self.errors
+                    .make(LlmFailure::Connection, &format!("no URL for {path}"))
+            })?;
+        Ok(Prepared {
+            url,
+            body: Bytes::from(json),
+            deadline,
+        })
+    }
+
+    async fn send(
+        &self,
+        model: &str,
+        operation: &'static str,
+        request: Prepared,
+    ) -> Result<reqwest::Response, LlmError> {
+        crate::upstream::send(&self.http, &self.errors, model, operation, || {
+            let mut built = reqwest::Request::new(Method::POST, request.url.clone());
+            *built.headers_mut() = self.headers.clone();
+            *built.body_mut() = Some(request.body.clone().into());
+            *built.timeout_mut() = request.deadline;
+            std::future::ready(Ok(built))
+        })
+        .await
     }
 
     /// The SDK's error as ours: the one mapping of `OpenAIError`.
@@ -163,49 +252,24 @@ impl Sdk {
             ),
         }
     }
-
-    fn transport(
-        &self,
-        model: &str,
-        operation: &'static str,
-        deadline: Option<Duration>,
-    ) -> Transport {
-        Transport(Arc::new(TransportInner {
-            http: self.http.clone(),
-            errors: self.errors.clone(),
-            model: model.to_string(),
-            operation,
-            deadline,
-            request_id: Arc::default(),
-        }))
-    }
 }
 
-/// One call's SDK client and the request id its answer carried.
-pub(crate) struct Call {
-    pub(crate) client: Client<OpenAIConfig>,
-    request_id: Arc<OnceLock<String>>,
+/// A request body and where it goes, ready to be (re)sent.
+struct Prepared {
+    url: reqwest::Url,
+    body: Bytes,
+    deadline: Option<Duration>,
 }
 
-impl Call {
-    /// The upstream request id header of the answer, once it arrived
-    /// (workaround 3).
-    pub(crate) fn request_id(&self) -> Option<String> {
-        self.request_id.get().cloned()
-    }
-}
-
-/// The SDK's whole HTTP execution for one call (workarounds 1 to 3).
+/// The SDK's whole HTTP execution for a call it makes (workarounds 1, 2).
 #[derive(Clone)]
 struct Transport(Arc<TransportInner>);
 
 struct TransportInner {
     http: reqwest::Client,
     errors: Errors,
-    model: String,
     operation: &'static str,
-    deadline: Option<Duration>,
-    request_id: Arc<OnceLock<String>>,
+    deadline: Duration,
 }
 
 type TransportFuture = Pin<Box<dyn Future<Output = Result<reqwest::Response, OpenAIError>> + Send>>;
@@ -232,18 +296,10 @@ impl tower::Service<HttpRequestFactory> for Transport {
 
 impl TransportInner {
     async fn execute(&self, factory: HttpRequestFactory) -> Result<reqwest::Response, LlmError> {
-        let response = crate::upstream::send(
-            &self.http,
-            &self.errors,
-            &self.model,
-            self.operation,
-            || self.build(&factory),
-        )
-        .await?;
-        if let Some(id) = header(&response, REQUEST_ID) {
-            let _ = self.request_id.set(id);
-        }
-        Ok(response)
+        crate::upstream::send(&self.http, &self.errors, "", self.operation, || {
+            self.build(&factory)
+        })
+        .await
     }
 
     async fn build(&self, factory: &HttpRequestFactory) -> Result<reqwest::Request, LlmError> {
@@ -253,7 +309,7 @@ impl TransportInner {
                 &format!("cannot build the request: {e}"),
             )
         })?;
-        *request.timeout_mut() = self.deadline;
+        *request.timeout_mut() = Some(self.deadline);
         // Keeps the key out of any header dump (hyper, reqwest).
         if let Some(auth) = request.headers_mut().get_mut(AUTHORIZATION) {
             auth.set_sensitive(true);
@@ -273,7 +329,7 @@ mod tests {
             base_url: "http://127.0.0.1:1/v1".into(),
             timeout: Duration::from_secs(1),
         };
-        Sdk::new(Provider::Xai, &settings).unwrap()
+        Sdk::new(Provider::Xai, &settings, &["/chat/completions"]).unwrap()
     }
 
     #[test]
@@ -305,6 +361,6 @@ mod tests {
             base_url: "http://127.0.0.1:1/v1".into(),
             timeout: Duration::from_secs(1),
         };
-        assert!(Sdk::new(Provider::OpenAi, &settings).is_err());
+        assert!(Sdk::new(Provider::OpenAi, &settings, &[]).is_err());
     }
 }

@@ -19,10 +19,15 @@ use sybil_ports::outbound::llm::{LlmError, LlmProvider, LlmRequest, LlmResponse,
 use crate::openai::model_ids;
 use crate::sdk::Sdk;
 use crate::settings::{ProviderSettings, SetupError};
+use crate::tool_json::ToolJson;
+
+/// Where completions and streams are sent, under the base URL.
+const CHAT_COMPLETIONS: &str = "/chat/completions";
 
 /// The xAI provider. Cheap to share: one pooled HTTP client inside.
 pub struct XaiProvider {
     sdk: Sdk,
+    tools: ToolJson,
     base_url: String,
 }
 
@@ -39,7 +44,8 @@ impl XaiProvider {
     /// `SetupError` when the HTTP client cannot be built.
     pub fn new(settings: ProviderSettings) -> Result<Self, SetupError> {
         Ok(XaiProvider {
-            sdk: Sdk::new(Provider::Xai, &settings)?,
+            sdk: Sdk::new(Provider::Xai, &settings, &[CHAT_COMPLETIONS])?,
+            tools: ToolJson::default(),
             base_url: settings.base(),
         })
     }
@@ -52,28 +58,25 @@ impl LlmProvider for XaiProvider {
     }
 
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
-        let body = request::build(request, false).map_err(|e| self.sdk.error(e))?;
-        let call = self.sdk.call(&request.model, "chat.create");
-        let raw: Value = call
-            .client
-            .chat()
-            .create_byot(body)
-            .await
-            .map_err(|e| self.sdk.error(e))?;
-        response::parse(raw, call.request_id(), self.sdk.errors())
+        let body = request::build(request, false, &self.tools).map_err(|e| self.sdk.error(e))?;
+        let (raw, request_id) = self
+            .sdk
+            .post(&request.model, "chat.create", CHAT_COMPLETIONS, &body)
+            .await?;
+        response::parse(raw.into(), request_id, self.sdk.errors())
     }
 
     async fn stream(
         &self,
         request: &LlmRequest,
     ) -> Result<BoxStream<'static, Result<LlmStreamEvent, LlmError>>, LlmError> {
-        let body = request::build(request, true).map_err(|e| self.sdk.error(e))?;
+        let body = request::build(request, true, &self.tools).map_err(|e| self.sdk.error(e))?;
         let (events, request_id) = self
             .sdk
             .stream(
                 &request.model,
                 "chat.stream",
-                "/chat/completions",
+                CHAT_COMPLETIONS,
                 &body,
                 // Data-only events: nothing to tell apart by name.
                 |_| true,
@@ -86,9 +89,9 @@ impl LlmProvider for XaiProvider {
     }
 
     async fn list_models(&self) -> Result<Vec<String>, LlmError> {
-        let call = self.sdk.call("", "models.list");
-        let raw: Value = call
-            .client
+        let raw: Value = self
+            .sdk
+            .client("models.list")
             .models()
             .list_byot()
             .await

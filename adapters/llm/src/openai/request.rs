@@ -2,30 +2,38 @@
 
 use async_openai::error::OpenAIError;
 use async_openai::types::responses::{
-    CreateResponse, CreateResponseArgs, EasyInputContent, EasyInputMessage, FunctionCallOutput,
+    CreateResponse, EasyInputContent, EasyInputMessage, FunctionCallOutput,
     FunctionCallOutputItemParam, FunctionTool, FunctionToolCall, ImageDetail, InputContent,
     InputImageContent, InputItem, InputParam, InputTextContent, Item, MessageType, Role, Tool,
     ToolChoiceOptions, ToolChoiceParam,
 };
+use serde::Serialize;
 use sybil_domain::Attachment;
-use sybil_ports::outbound::llm::{LlmRequest, PromptMessage, PromptRole, ToolRound};
+use sybil_ports::outbound::llm::{LlmRequest, PromptMessage, PromptRole, ToolRound, ToolSpec};
 
 use crate::attachments::text_block;
+use crate::tool_json::{SharedJson, ToolJson};
 
-/// The body of `POST /responses`. With tools the response is stored
-/// (`store: true`) so the next round can continue from it with
-/// `previous_response_id`; without, nothing needs keeping.
-pub(super) fn build(request: &LlmRequest, stream: bool) -> Result<CreateResponse, OpenAIError> {
-    let mut body = CreateResponseArgs::default();
-    body.model(&request.model);
-    // Not inherited through previous_response_id: sent on every call.
-    if !request.instructions.is_empty() {
-        body.instructions(request.instructions.as_ref());
-    }
+/// The body of `POST /responses`: the SDK's typed request, and the tool
+/// definitions in the SDK's types, written once per tool set (`tool_json`).
+#[derive(Serialize)]
+pub(super) struct Body {
+    #[serde(flatten)]
+    request: CreateResponse,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<SharedJson>,
+}
+
+/// With tools the response is stored (`store: true`) so the next round can
+/// continue from it with `previous_response_id`; without, nothing needs
+/// keeping.
+pub(super) fn build(
+    request: &LlmRequest,
+    stream: bool,
+    tool_json: &ToolJson,
+) -> Result<Body, OpenAIError> {
     let tool_loop = !request.tools.is_empty() || !request.rounds.is_empty();
-    body.store(tool_loop);
-
-    let input = match request.rounds.last() {
+    let (previous_response_id, input) = match request.rounds.last() {
         // The stored chain already holds the prompt and earlier rounds
         // (reasoning items included): only the last round's outputs are new.
         Some(
@@ -33,10 +41,7 @@ pub(super) fn build(request: &LlmRequest, stream: bool) -> Result<CreateResponse
                 response_id: Some(id),
                 ..
             },
-        ) => {
-            body.previous_response_id(id);
-            call_outputs(last).collect()
-        }
+        ) => (Some(id.clone()), call_outputs(last).collect()),
         // No id to continue from: replay everything statelessly (the API
         // accepts a replay without the reasoning items).
         _ => {
@@ -44,41 +49,47 @@ pub(super) fn build(request: &LlmRequest, stream: bool) -> Result<CreateResponse
             for round in &request.rounds {
                 input.extend(replayed_round(round));
             }
-            input
+            (None, input)
         }
     };
-    body.input(InputParam::Items(input));
-
-    if let Some(max) = request.max_tokens {
-        body.max_output_tokens(max);
-    }
-    if let Some(t) = request.temperature {
+    let tools = tool_json.get(&request.tools, tool_definitions)?;
+    let body = CreateResponse {
+        model: Some(request.model.clone()),
+        // Not inherited through previous_response_id: sent on every call.
+        instructions: (!request.instructions.is_empty()).then(|| request.instructions.to_string()),
+        store: Some(tool_loop),
+        previous_response_id,
+        input: InputParam::Items(input),
+        max_output_tokens: request.max_tokens,
         // The SDK's type is f32; the contract's range (0–2) fits it.
-        body.temperature(t as f32);
-    }
-    if !request.tools.is_empty() {
-        let tools: Vec<Tool> = request
-            .tools
-            .iter()
-            .map(|t| {
-                Tool::Function(FunctionTool {
-                    name: t.name.clone(),
-                    description: Some(t.description.clone()),
-                    parameters: Some(t.parameters.clone()),
-                    strict: Some(false),
-                    ..Default::default()
-                })
-            })
-            .collect();
-        body.tools(tools);
-        body.tool_choice(ToolChoiceParam::Option(ToolChoiceOptions::Auto));
-    }
-    if stream {
+        temperature: request.temperature.map(|t| t as f32),
+        tool_choice: tools
+            .is_some()
+            .then_some(ToolChoiceParam::Option(ToolChoiceOptions::Auto)),
         // Ours to set: streams are opened by `sdk`, not by the SDK's
         // `create_stream` (which would set it).
-        body.stream(true);
-    }
-    body.build()
+        stream: stream.then_some(true),
+        ..Default::default()
+    };
+    Ok(Body {
+        request: body,
+        tools,
+    })
+}
+
+fn tool_definitions(specs: &[ToolSpec]) -> Vec<Tool> {
+    specs
+        .iter()
+        .map(|t| {
+            Tool::Function(FunctionTool {
+                name: t.name.clone(),
+                description: Some(t.description.clone()),
+                parameters: Some(t.parameters.clone()),
+                strict: Some(false),
+                ..Default::default()
+            })
+        })
+        .collect()
 }
 
 fn role(role: PromptRole) -> Role {
@@ -209,7 +220,8 @@ mod tests {
     /// The JSON the SDK sends: serialised to bytes as it does, so an f32
     /// is written at its own precision (`to_value` would widen 0.7 first).
     fn wire(request: &LlmRequest, stream: bool) -> Value {
-        let bytes = serde_json::to_vec(&build(request, stream).unwrap()).unwrap();
+        let bytes =
+            serde_json::to_vec(&build(request, stream, &ToolJson::default()).unwrap()).unwrap();
         serde_json::from_slice(&bytes).unwrap()
     }
 

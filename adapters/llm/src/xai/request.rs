@@ -10,22 +10,36 @@ use async_openai::types::chat::{
     ChatCompletionRequestToolMessageContent, ChatCompletionRequestUserMessage,
     ChatCompletionRequestUserMessageContent, ChatCompletionRequestUserMessageContentPart,
     ChatCompletionStreamOptions, ChatCompletionTool, ChatCompletionToolChoiceOption,
-    ChatCompletionTools, CreateChatCompletionRequest, CreateChatCompletionRequestArgs,
-    FunctionCall, FunctionObject, ImageDetail, ImageUrl, ToolChoiceOptions,
+    ChatCompletionTools, CreateChatCompletionRequest, FunctionCall, FunctionObject, ImageDetail,
+    ImageUrl, ToolChoiceOptions,
 };
+use serde::Serialize;
 use sybil_domain::Attachment;
-use sybil_ports::outbound::llm::{LlmRequest, PromptMessage, PromptRole, ToolRound};
+use sybil_ports::outbound::llm::{LlmRequest, PromptMessage, PromptRole, ToolRound, ToolSpec};
 
 use crate::attachments::text_block;
+use crate::tool_json::{SharedJson, ToolJson};
 
-/// The body of `POST /chat/completions`: instructions as the first system
-/// message, then the prompt, then every tool round as an assistant turn with
-/// its `tool_calls` followed by one `tool` message per call.
+/// The body of `POST /chat/completions`: the SDK's typed request, and the
+/// tool definitions in the SDK's types, written once per tool set
+/// (`tool_json`).
+#[derive(Serialize)]
+pub(super) struct Body {
+    #[serde(flatten)]
+    request: CreateChatCompletionRequest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<SharedJson>,
+}
+
+/// Instructions as the first system message, then the prompt, then every
+/// tool round as an assistant turn with its `tool_calls` followed by one
+/// `tool` message per call.
 pub(super) fn build(
     request: &LlmRequest,
     stream: bool,
-) -> Result<CreateChatCompletionRequest, OpenAIError> {
-    let mut messages = Vec::new();
+    tool_json: &ToolJson,
+) -> Result<Body, OpenAIError> {
+    let mut messages = Vec::with_capacity(1 + request.messages.len() + 2 * request.rounds.len());
     if !request.instructions.is_empty() {
         messages.push(system(&request.instructions));
     }
@@ -33,49 +47,51 @@ pub(super) fn build(
     for round in &request.rounds {
         messages.extend(round_messages(round));
     }
-
-    let mut body = CreateChatCompletionRequestArgs::default();
-    body.model(&request.model).messages(messages);
-    if let Some(max) = request.max_tokens {
+    let tools = tool_json.get(&request.tools, tool_definitions)?;
+    #[allow(deprecated)] // `max_tokens`: see below.
+    let body = CreateChatCompletionRequest {
+        model: request.model.clone(),
+        messages,
         // Deprecated by OpenAI in favour of `max_completion_tokens`; xAI
         // documents both, and this is the one Sybil has always sent.
-        body.max_tokens(max);
-    }
-    if let Some(t) = request.temperature {
+        max_tokens: request.max_tokens,
         // The SDK's type is f32; the contract's range (0–2) fits it.
-        body.temperature(t as f32);
-    }
-    if !request.tools.is_empty() {
-        let tools: Vec<ChatCompletionTools> = request
-            .tools
-            .iter()
-            .map(|t| {
-                ChatCompletionTools::Function(ChatCompletionTool {
-                    function: FunctionObject {
-                        name: t.name.clone(),
-                        description: Some(t.description.clone()),
-                        parameters: Some(t.parameters.clone()),
-                        strict: None,
-                    },
-                })
-            })
-            .collect();
-        body.tools(tools);
-        body.tool_choice(ChatCompletionToolChoiceOption::Mode(
-            ToolChoiceOptions::Auto,
-        ));
-    }
-    if stream {
+        temperature: request.temperature.map(|t| t as f32),
+        tool_choice: tools
+            .is_some()
+            .then_some(ChatCompletionToolChoiceOption::Mode(
+                ToolChoiceOptions::Auto,
+            )),
         // Ours to set: streams are opened by `sdk`, not by the SDK's
         // `create_stream` (which would set it). Without it the answer is
         // plain JSON.
-        body.stream(true);
-        body.stream_options(ChatCompletionStreamOptions {
+        stream: stream.then_some(true),
+        stream_options: stream.then_some(ChatCompletionStreamOptions {
             include_usage: Some(true),
             include_obfuscation: None,
-        });
-    }
-    body.build()
+        }),
+        ..Default::default()
+    };
+    Ok(Body {
+        request: body,
+        tools,
+    })
+}
+
+fn tool_definitions(specs: &[ToolSpec]) -> Vec<ChatCompletionTools> {
+    specs
+        .iter()
+        .map(|t| {
+            ChatCompletionTools::Function(ChatCompletionTool {
+                function: FunctionObject {
+                    name: t.name.clone(),
+                    description: Some(t.description.clone()),
+                    parameters: Some(t.parameters.clone()),
+                    strict: None,
+                },
+            })
+        })
+        .collect()
 }
 
 fn system(text: &str) -> ChatCompletionRequestMessage {
@@ -210,7 +226,8 @@ mod tests {
                 outputs: vec!["out".into()],
             }],
         };
-        let bytes = serde_json::to_vec(&build(&request, true).unwrap()).unwrap();
+        let bytes =
+            serde_json::to_vec(&build(&request, true, &ToolJson::default()).unwrap()).unwrap();
         let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(
             body,

@@ -1,19 +1,56 @@
 //! Chat completion object → `LlmResponse`.
 
+use serde::Deserialize;
 use serde_json::Value;
 use sybil_ports::outbound::RawJson;
 use sybil_ports::outbound::llm::{LlmError, LlmResponse, ToolCall, Usage};
 
 use crate::error::Errors;
 
-/// Maps a chat completion (a non-streamed body, or the one rebuilt from the
-/// chunks). `total_tokens` is kept as sent: xAI counts reasoning in it.
+/// The fields of a chat completion that are read; `raw` goes to the client
+/// as the text it came as, so the body is not parsed into a tree.
+#[derive(Deserialize)]
+struct Read {
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    choices: Value,
+    #[serde(default)]
+    usage: Value,
+}
+
+/// Maps a non-streamed body. `total_tokens` is kept as sent: xAI counts
+/// reasoning in it.
 pub(super) fn parse(
-    raw: Value,
+    raw: RawJson,
     request_id: Option<String>,
     errors: &Errors,
 ) -> Result<LlmResponse, LlmError> {
-    let Some(message) = raw["choices"].get(0).and_then(|c| c.get("message")) else {
+    let Ok(read) = serde_json::from_str::<Read>(raw.get()) else {
+        return Err(errors.malformed("the chat completion is not an object"));
+    };
+    answer(read, raw, request_id, errors)
+}
+
+/// Maps the chat completion rebuilt from a stream's chunks.
+pub(super) fn parse_tree(
+    raw: &Value,
+    request_id: Option<String>,
+    errors: &Errors,
+) -> Result<LlmResponse, LlmError> {
+    let Ok(read) = Read::deserialize(raw) else {
+        return Err(errors.malformed("the chat completion is not an object"));
+    };
+    answer(read, RawJson::from_value(raw), request_id, errors)
+}
+
+fn answer(
+    read: Read,
+    raw: RawJson,
+    request_id: Option<String>,
+    errors: &Errors,
+) -> Result<LlmResponse, LlmError> {
+    let Some(message) = read.choices.get(0).and_then(|c| c.get("message")) else {
         return Err(errors.malformed("the chat completion has no choices[0].message"));
     };
     let text = message["content"].as_str().unwrap_or_default().to_string();
@@ -21,14 +58,14 @@ pub(super) fn parse(
         .as_array()
         .map(|calls| calls.iter().filter_map(tool_call).collect())
         .unwrap_or_default();
-    let response_id = raw["id"].as_str().map(str::to_string);
+    let response_id = read.id.as_str().map(str::to_string);
     Ok(LlmResponse {
         text,
         tool_calls,
-        usage: usage(&raw["usage"]),
+        usage: usage(&read.usage),
         request_id: request_id.or_else(|| response_id.clone()),
         response_id,
-        raw: RawJson::from_value(&raw),
+        raw,
     })
 }
 
@@ -78,7 +115,7 @@ mod tests {
                 "finish_reason":"tool_calls"}],
             "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 21}
         });
-        let r = parse(raw, Some("req_1".into()), &errors()).unwrap();
+        let r = parse_tree(&raw, Some("req_1".into()), &errors()).unwrap();
         assert_eq!(
             r.usage,
             Usage {
@@ -94,7 +131,21 @@ mod tests {
 
     #[test]
     fn no_choices_is_malformed() {
-        let e = parse(json!({"id":"x","choices":[]}), None, &errors()).unwrap_err();
+        let e = parse_tree(&json!({"id":"x","choices":[]}), None, &errors()).unwrap_err();
+        assert_eq!(e.failure, LlmFailure::Malformed);
+    }
+
+    #[test]
+    fn a_body_is_read_from_its_text_and_kept_as_it_came() {
+        let text = r#"{"id":"abc", "choices":[{"message":{"content":"hi"}}], "usage":{"prompt_tokens":2,"completion_tokens":3}}"#;
+        let raw: Box<serde_json::value::RawValue> = serde_json::from_str(text).unwrap();
+        let r = parse(raw.into(), None, &errors()).unwrap();
+        assert_eq!(r.text, "hi");
+        assert_eq!(r.usage.total_tokens, 5);
+        assert_eq!(r.request_id.as_deref(), Some("abc"));
+        assert_eq!(r.raw.get(), text);
+        let raw: Box<serde_json::value::RawValue> = serde_json::from_str("[1]").unwrap();
+        let e = parse(raw.into(), None, &errors()).unwrap_err();
         assert_eq!(e.failure, LlmFailure::Malformed);
     }
 }

@@ -134,7 +134,7 @@ impl Decoder for ChunkDecoder {
             ));
         }
         let raw = self.rebuild();
-        response::parse(raw, self.request_id.clone(), &self.errors)
+        response::parse_tree(&raw, self.request_id.clone(), &self.errors)
             .map(|r| LlmStreamEvent::Completed(Box::new(r)))
     }
 }
