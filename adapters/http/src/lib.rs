@@ -133,7 +133,10 @@ pub fn app(
     ));
     let limits = Arc::new(ratelimit::RateLimits::per_minute(rate_limit_per_minute));
     let (allow, limited, metered) = (routes_table.clone(), routes_table.clone(), routes_table);
-    let (json, yaml, docs) = (spec_json(&api), spec_yaml(&api), docs_html(&api));
+    let (json, yaml) = (spec_json(&api), spec_yaml(&api));
+    // The docs page embeds Swagger UI's script (megabytes): written when
+    // someone asks for it rather than held for the life of the process.
+    let docs_api = api_service(&services, &auth);
     let routes = Route::new()
         .at(
             "/openapi.json",
@@ -155,7 +158,7 @@ pub fn app(
             "/docs",
             Route::new().at(
                 "/",
-                poem::endpoint::make_sync(move |_| poem::web::Html(docs.clone())),
+                poem::endpoint::make_sync(move |_| poem::web::Html(docs_html(&docs_api))),
             ),
         )
         .nest("/", api);
