@@ -79,7 +79,7 @@ mod tests {
     fn one_set_is_written_once_and_another_set_again() {
         let cache = ToolJson::default();
         let built = Cell::new(0);
-        let mut get = |set: &Arc<[ToolSpec]>| {
+        let get = |set: &Arc<[ToolSpec]>| {
             let json = cache.get(set, |s| {
                 built.set(built.get() + 1);
                 names(s)
