@@ -91,7 +91,9 @@ pub async fn trace_request<E: Endpoint>(next: E, req: Request) -> Result<Respons
         };
         tracing::info!(
             status = resp.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1e3,
+            // Whole microseconds: `as_secs_f64() * 1e3` printed as
+            // 0.060739999999999995.
+            latency_ms = started.elapsed().as_micros() as f64 / 1e3,
             "request finished"
         );
         if let Ok(value) = HeaderValue::from_str(&id) {
