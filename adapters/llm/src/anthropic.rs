@@ -103,14 +103,7 @@ impl AnthropicProvider {
         })
         .await?;
         let request_id = header(&response, "request-id");
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.errors.transport(&e))?;
-        let raw = serde_json::from_slice(&bytes).map_err(|e| {
-            self.errors
-                .malformed(&format!("the upstream sent invalid JSON: {e}"))
-        })?;
+        let raw = upstream::read_json(response, &self.errors).await?;
         Ok((raw, request_id))
     }
 }

@@ -149,14 +149,7 @@ impl Sdk {
         let request = self.request(path, body, Some(self.timeout))?;
         let response = self.send(model, operation, request).await?;
         let request_id = header(&response, REQUEST_ID);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.errors.transport(&e))?;
-        let raw = serde_json::from_slice(&bytes).map_err(|e| {
-            self.errors
-                .malformed(&format!("the upstream sent invalid JSON: {e}"))
-        })?;
+        let raw = crate::upstream::read_json(response, &self.errors).await?;
         Ok((raw, request_id))
     }
 

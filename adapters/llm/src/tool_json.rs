@@ -24,6 +24,16 @@ impl Serialize for SharedJson {
     }
 }
 
+/// A provider's typed request body with the tool definitions written by
+/// `ToolJson` beside its own fields.
+#[derive(Serialize)]
+pub(crate) struct WithTools<R> {
+    #[serde(flatten)]
+    pub(crate) request: R,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) tools: Option<SharedJson>,
+}
+
 /// The last tool set seen and its definitions as JSON text.
 #[derive(Default)]
 pub(crate) struct ToolJson {

@@ -3,6 +3,8 @@
 
 use std::future::Future;
 
+use serde::de::DeserializeOwned;
+
 use sybil_ports::outbound::llm::LlmError;
 use sybil_upstream::{Failed, Target};
 
@@ -34,4 +36,14 @@ where
             Failed::Transport(error) => errors.transport(&error),
             Failed::Build(error) => error,
         })
+}
+
+/// The JSON body of a success, read whole.
+pub(crate) async fn read_json<T: DeserializeOwned>(
+    response: reqwest::Response,
+    errors: &Errors,
+) -> Result<T, LlmError> {
+    let bytes = response.bytes().await.map_err(|e| errors.transport(&e))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| errors.malformed(&format!("the upstream sent invalid JSON: {e}")))
 }

@@ -7,31 +7,22 @@ use async_openai::types::responses::{
     InputImageContent, InputItem, InputParam, InputTextContent, Item, MessageType, Role, Tool,
     ToolChoiceOptions, ToolChoiceParam,
 };
-use serde::Serialize;
 use sybil_domain::Attachment;
 use sybil_ports::outbound::llm::{LlmRequest, PromptMessage, PromptRole, ToolRound, ToolSpec};
 
 use crate::attachments::text_block;
-use crate::tool_json::{SharedJson, ToolJson};
+use crate::tool_json::{ToolJson, WithTools};
 
-/// The body of `POST /responses`: the SDK's typed request, and the tool
-/// definitions in the SDK's types, written once per tool set (`tool_json`).
-#[derive(Serialize)]
-pub(super) struct Body {
-    #[serde(flatten)]
-    request: CreateResponse,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tools: Option<SharedJson>,
-}
-
-/// With tools the response is stored (`store: true`) so the next round can
+/// The body of `POST /responses`, the SDK's typed request with the tool
+/// definitions written once per tool set (`tool_json`). With tools the
+/// response is stored (`store: true`) so the next round can
 /// continue from it with `previous_response_id`; without, nothing needs
 /// keeping.
 pub(super) fn build(
     request: &LlmRequest,
     stream: bool,
     tool_json: &ToolJson,
-) -> Result<Body, OpenAIError> {
+) -> Result<WithTools<CreateResponse>, OpenAIError> {
     let tool_loop = !request.tools.is_empty() || !request.rounds.is_empty();
     let (previous_response_id, input) = match request.rounds.last() {
         // The stored chain already holds the prompt and earlier rounds
@@ -71,7 +62,7 @@ pub(super) fn build(
         stream: stream.then_some(true),
         ..Default::default()
     };
-    Ok(Body {
+    Ok(WithTools {
         request: body,
         tools,
     })

@@ -13,32 +13,22 @@ use async_openai::types::chat::{
     ChatCompletionTools, CreateChatCompletionRequest, FunctionCall, FunctionObject, ImageDetail,
     ImageUrl, ToolChoiceOptions,
 };
-use serde::Serialize;
 use sybil_domain::Attachment;
 use sybil_ports::outbound::llm::{LlmRequest, PromptMessage, PromptRole, ToolRound, ToolSpec};
 
 use crate::attachments::text_block;
-use crate::tool_json::{SharedJson, ToolJson};
+use crate::tool_json::{ToolJson, WithTools};
 
-/// The body of `POST /chat/completions`: the SDK's typed request, and the
-/// tool definitions in the SDK's types, written once per tool set
-/// (`tool_json`).
-#[derive(Serialize)]
-pub(super) struct Body {
-    #[serde(flatten)]
-    request: CreateChatCompletionRequest,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tools: Option<SharedJson>,
-}
-
-/// Instructions as the first system message, then the prompt, then every
-/// tool round as an assistant turn with its `tool_calls` followed by one
-/// `tool` message per call.
+/// The body of `POST /chat/completions`, the SDK's typed request with the
+/// tool definitions written once per tool set (`tool_json`): instructions
+/// as the first system message, then the prompt, then every tool round as
+/// an assistant turn with its `tool_calls` followed by one `tool` message
+/// per call.
 pub(super) fn build(
     request: &LlmRequest,
     stream: bool,
     tool_json: &ToolJson,
-) -> Result<Body, OpenAIError> {
+) -> Result<WithTools<CreateChatCompletionRequest>, OpenAIError> {
     let mut messages = Vec::with_capacity(1 + request.messages.len() + 2 * request.rounds.len());
     if !request.instructions.is_empty() {
         messages.push(system(&request.instructions));
@@ -72,7 +62,7 @@ pub(super) fn build(
         }),
         ..Default::default()
     };
-    Ok(Body {
+    Ok(WithTools {
         request: body,
         tools,
     })
