@@ -59,7 +59,7 @@ impl OpenAiProvider {
     /// `SetupError` when the HTTP client cannot be built.
     pub fn new(settings: ProviderSettings) -> Result<Self, SetupError> {
         Ok(OpenAiProvider {
-            sdk: Sdk::new(Provider::OpenAi, &settings, &[RESPONSES])?,
+            sdk: Sdk::new(Provider::OpenAi, &settings, RESPONSES)?,
             tools: ToolJson::default(),
             base_url: settings.base(),
         })
@@ -76,7 +76,7 @@ impl LlmProvider for OpenAiProvider {
         let body = request::build(request, false, &self.tools).map_err(|e| self.sdk.error(e))?;
         let (raw, request_id) = self
             .sdk
-            .post(&request.model, "responses.create", RESPONSES, &body)
+            .post(&request.model, "responses.create", &body)
             .await?;
         response::parse(raw.into(), request_id, self.sdk.errors())
     }
@@ -88,13 +88,7 @@ impl LlmProvider for OpenAiProvider {
         let body = request::build(request, true, &self.tools).map_err(|e| self.sdk.error(e))?;
         let (events, request_id) = self
             .sdk
-            .stream(
-                &request.model,
-                "responses.stream",
-                RESPONSES,
-                &body,
-                stream::wanted,
-            )
+            .stream(&request.model, "responses.stream", &body, stream::wanted)
             .await?;
         Ok(crate::stream::decode(
             events,

@@ -66,18 +66,18 @@ pub(crate) struct Sdk {
     http: reqwest::Client,
     /// The SDK's headers (key, content type), built once.
     headers: HeaderMap,
-    /// The SDK's URL of each path `post` and `stream` send to, parsed once.
-    urls: Vec<(&'static str, reqwest::Url)>,
+    /// The SDK's URL that `post` and `stream` send to, parsed once.
+    endpoint: reqwest::Url,
     errors: Errors,
     timeout: Duration,
 }
 
 impl Sdk {
-    /// `paths`: the API paths that `post` and `stream` will be given.
+    /// `path`: where completions and streams go, under the base URL.
     pub(crate) fn new(
         provider: Provider,
         settings: &ProviderSettings,
-        paths: &[&'static str],
+        path: &str,
     ) -> Result<Self, SetupError> {
         let http = settings.http_client(provider)?;
         if HeaderValue::from_str(&format!("Bearer {}", settings.api_key.expose())).is_err() {
@@ -95,16 +95,10 @@ impl Sdk {
             .with_api_key(settings.api_key.expose())
             .with_org_id("")
             .with_project_id("");
-        let urls = paths
-            .iter()
-            .map(|&path| match reqwest::Url::parse(&config.url(path)) {
-                Ok(url) => Ok((path, url)),
-                Err(e) => Err(SetupError {
-                    provider,
-                    message: format!("the base URL gives no valid URL for {path}: {e}"),
-                }),
-            })
-            .collect::<Result<_, _>>()?;
+        let endpoint = reqwest::Url::parse(&config.url(path)).map_err(|e| SetupError {
+            provider,
+            message: format!("the base URL gives no valid URL for {path}: {e}"),
+        })?;
         let mut headers = config.headers();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Some(auth) = headers.get_mut(AUTHORIZATION) {
@@ -115,7 +109,7 @@ impl Sdk {
             client: Client::build(http.clone(), config),
             http,
             headers,
-            urls,
+            endpoint,
             errors: Errors::new(provider, Redactor::new(settings.api_key.clone())),
             timeout: settings.timeout,
         })
@@ -137,35 +131,33 @@ impl Sdk {
         self.client.clone().with_http_service(transport)
     }
 
-    /// POSTs `body` to the SDK's URL for `path` and returns the answer's
-    /// JSON text and request id, within the per-call deadline.
+    /// POSTs `body` to the endpoint and returns the answer's JSON text and
+    /// request id, within the per-call deadline.
     pub(crate) async fn post(
         &self,
         model: &str,
         operation: &'static str,
-        path: &str,
         body: &impl Serialize,
     ) -> Result<(Box<RawValue>, Option<String>), LlmError> {
-        let request = self.request(path, body, Some(self.timeout))?;
+        let request = self.request(body, Some(self.timeout))?;
         let response = self.send(model, operation, request).await?;
         let request_id = header(&response, REQUEST_ID);
         let raw = crate::upstream::read_json(response, &self.errors).await?;
         Ok((raw, request_id))
     }
 
-    /// Opens a stream: POSTs `body` to the SDK's URL for `path` and returns
-    /// its `wanted` event payloads and the request id. No whole-exchange
+    /// Opens a stream: POSTs `body` to the endpoint and returns its
+    /// `wanted` event payloads and the request id. No whole-exchange
     /// deadline (a stream lasts as long as the answer); the client's read
     /// timeout still bounds every silence.
     pub(crate) async fn stream(
         &self,
         model: &str,
         operation: &'static str,
-        path: &str,
         body: &impl Serialize,
         wanted: fn(&str) -> bool,
     ) -> Result<(Payloads, Option<String>), LlmError> {
-        let request = self.request(path, body, None)?;
+        let request = self.request(body, None)?;
         let response = self.send(model, operation, request).await?;
         let request_id = header(&response, REQUEST_ID);
         Ok((
@@ -177,7 +169,6 @@ impl Sdk {
     /// The request `post` and `stream` send (and resend on a retry).
     fn request(
         &self,
-        path: &str,
         body: &impl Serialize,
         deadline: Option<Duration>,
     ) -> Result<Prepared, LlmError> {
@@ -186,18 +177,8 @@ impl Sdk {
         let mut json = Vec::with_capacity(2048);
         serde_json::to_writer(&mut json, body)
             .map_err(|e| self.error(OpenAIError::InvalidArgument(e.to_string())))?;
-        let url = self
-            .urls
-            .iter()
-            .find(|(known, _)| *known == path)
-            .map(|(_, url)| url.clone())
-            .ok_or_else(|| {
-                // A provider that posts to a path it did not name at start-up.
-                self.errors
-                    .make(LlmFailure::Connection, &format!("no URL for {path}"))
-            })?;
         Ok(Prepared {
-            url,
+            url: self.endpoint.clone(),
             body: Bytes::from(json),
             deadline,
         })
@@ -322,7 +303,7 @@ mod tests {
             base_url: "http://127.0.0.1:1/v1".into(),
             timeout: Duration::from_secs(1),
         };
-        Sdk::new(Provider::Xai, &settings, &["/chat/completions"]).unwrap()
+        Sdk::new(Provider::Xai, &settings, "/chat/completions").unwrap()
     }
 
     #[test]
@@ -354,6 +335,6 @@ mod tests {
             base_url: "http://127.0.0.1:1/v1".into(),
             timeout: Duration::from_secs(1),
         };
-        assert!(Sdk::new(Provider::OpenAi, &settings, &[]).is_err());
+        assert!(Sdk::new(Provider::OpenAi, &settings, "/responses").is_err());
     }
 }

@@ -44,7 +44,7 @@ impl XaiProvider {
     /// `SetupError` when the HTTP client cannot be built.
     pub fn new(settings: ProviderSettings) -> Result<Self, SetupError> {
         Ok(XaiProvider {
-            sdk: Sdk::new(Provider::Xai, &settings, &[CHAT_COMPLETIONS])?,
+            sdk: Sdk::new(Provider::Xai, &settings, CHAT_COMPLETIONS)?,
             tools: ToolJson::default(),
             base_url: settings.base(),
         })
@@ -59,10 +59,7 @@ impl LlmProvider for XaiProvider {
 
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
         let body = request::build(request, false, &self.tools).map_err(|e| self.sdk.error(e))?;
-        let (raw, request_id) = self
-            .sdk
-            .post(&request.model, "chat.create", CHAT_COMPLETIONS, &body)
-            .await?;
+        let (raw, request_id) = self.sdk.post(&request.model, "chat.create", &body).await?;
         response::parse(raw.into(), request_id, self.sdk.errors())
     }
 
@@ -76,7 +73,6 @@ impl LlmProvider for XaiProvider {
             .stream(
                 &request.model,
                 "chat.stream",
-                CHAT_COMPLETIONS,
                 &body,
                 // Data-only events: nothing to tell apart by name.
                 |_| true,
