@@ -1,6 +1,7 @@
 //! Configuration from the environment: every variable checked at startup,
 //! each invalid one reported on its own line naming it.
 
+mod accounts;
 mod devbox;
 mod reader;
 
@@ -12,6 +13,7 @@ use sybil_domain::Secret;
 use sybil_domain::tool_loop::DEFAULT_MAX_TOOL_ROUNDS;
 use sybil_http::ConnectionLimits;
 
+pub use self::accounts::{AccountsConfig, AppleConfig, GithubConfig};
 pub use self::devbox::DevboxConfig;
 use self::reader::Reader;
 
@@ -73,6 +75,8 @@ pub struct Config {
     /// `SHUTDOWN_DRAIN_MS`: after SIGTERM/SIGINT, how long requests, streams
     /// and resumable jobs may run before what is left is stopped.
     pub shutdown_drain: Duration,
+    /// The multi-user API's accounts and sign-in.
+    pub accounts: AccountsConfig,
 }
 
 /// Every problem found, one line each.
@@ -187,6 +191,7 @@ impl Config {
         );
         let connections = connection_limits(&mut r);
         let shutdown_drain = Duration::from_millis(r.positive("SHUTDOWN_DRAIN_MS", 30_000));
+        let accounts = accounts::accounts(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -213,6 +218,7 @@ impl Config {
             rate_limit_per_minute,
             connections,
             shutdown_drain,
+            accounts,
         })
     }
 

@@ -8,23 +8,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use sybil_http::{AuthConfig, Services};
+use sybil_domain::account::SessionWindows;
+use sybil_http::{AuthConfig, CollabConfig, CookiePolicy, Services};
 pub use sybil_storage::QueuedCallLog;
 use sybil_storage::{BoundedStorage, SeaOrmStorage};
-use sybil_system::{SystemClock, UuidV7Ids};
+use sybil_system::{Argon2Passwords, MemoryBuckets, OsTokens, SystemClock, UuidV7Ids};
 
 use sybil_domain::Provider;
 use sybil_llm::{AnthropicProvider, OpenAiProvider, ProviderSettings, XaiProvider};
-use sybil_ports::outbound::{Clock, IdGenerator, LlmProvider};
+use sybil_ports::outbound::{Clock, IdGenerator, IdentityProvider, LlmProvider};
 
 use sybil_ports::outbound::{ExaApi, WebSearch};
 use sybil_ssh::Ssh2Shell;
 use sybil_web::{ExaClient, ExaSettings, FetchSettings, HttpPageFetcher, SearxngClient};
 
-use crate::config::{Config, ProviderConfig, SearchEngine};
+use crate::config::{AccountsConfig, Config, ProviderConfig, SearchEngine};
+use crate::usecases::accounts::{AccountDeps, AccountSettings, OAuthProviders};
 use crate::usecases::completions::{CompletionDeps, JobHub, STOP_GRACE};
 use crate::usecases::tools::{Devbox, ToolRunner};
-use crate::usecases::{ChatService, CompletionService, ModelCatalog, Providers, SearchService};
+use crate::usecases::{
+    AccountService, ChatService, CompletionService, ModelCatalog, Providers, SearchService,
+};
 
 /// How often the model lists are reloaded from the providers.
 const MODEL_REFRESH: Duration = Duration::from_secs(15 * 60);
@@ -95,6 +99,73 @@ fn exa(config: &Config) -> anyhow::Result<Option<Arc<ExaClient>>> {
     Ok(Some(Arc::new(client)))
 }
 
+/// GitHub and Apple sign-in, each built when configured.
+fn oauth(
+    config: &AccountsConfig,
+    timeout: Duration,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<OAuthProviders> {
+    let github = match &config.github {
+        Ok(g) => Ok(Arc::new(sybil_oauth::GithubSignIn::new(
+            sybil_oauth::GithubSettings {
+                client_id: g.client_id.clone(),
+                client_secret: g.client_secret.clone(),
+                redirect_uri: g.redirect_uri.clone(),
+                oauth_base_url: g.oauth_base_url.clone(),
+                api_base_url: g.api_base_url.clone(),
+                timeout,
+            },
+        )?) as Arc<dyn IdentityProvider>),
+        Err(missing) => Err(missing.clone()),
+    };
+    let apple = match &config.apple {
+        Ok(a) => Ok(Arc::new(sybil_oauth::AppleSignIn::new(
+            sybil_oauth::AppleSettings {
+                client_id: a.client_id.clone(),
+                team_id: a.team_id.clone(),
+                key_id: a.key_id.clone(),
+                redirect_uri: a.redirect_uri.clone(),
+                private_key_pem: a.private_key_pem.clone(),
+                base_url: a.base_url.clone(),
+                timeout,
+            },
+            clock,
+        )?) as Arc<dyn IdentityProvider>),
+        Err(missing) => Err(missing.clone()),
+    };
+    Ok(OAuthProviders { github, apple })
+}
+
+/// The account use cases over storage, Argon2id, OS randomness and
+/// in-process rate buckets.
+fn accounts(
+    config: &Config,
+    storage: Arc<BoundedStorage>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+) -> anyhow::Result<AccountService> {
+    let a = &config.accounts;
+    let secs = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    Ok(AccountService::new(AccountDeps {
+        store: storage,
+        passwords: Arc::new(Argon2Passwords::new()),
+        tokens: Arc::new(OsTokens),
+        buckets: Arc::new(MemoryBuckets::default()),
+        oauth: oauth(a, config.upstream_timeout, clock.clone())?,
+        clock,
+        ids,
+        settings: AccountSettings {
+            windows: SessionWindows {
+                idle_ms: secs(a.session_idle_seconds),
+                absolute_ms: secs(a.session_absolute_seconds),
+            },
+            admin_token: config.admin_token.clone(),
+            login_attempts_per_ip_per_minute: a.login_attempts_per_ip_per_minute,
+            login_failures_per_account: a.login_failures_per_account,
+        },
+    }))
+}
+
 /// What keeps running in the background of a serving process.
 struct Background {
     models: Arc<ModelCatalog>,
@@ -152,7 +223,9 @@ fn services(
         clock: clock.clone(),
         ids: ids.clone(),
     };
+    let accounts = accounts(config, storage.clone(), clock.clone(), ids.clone())?;
     let services = Services {
+        accounts: Arc::new(accounts),
         readiness: Arc::new(readiness::StorageReadiness(storage.clone())),
         searches: Arc::new(searches),
         chats: Arc::new(ChatService::new(storage, clock, ids)),
@@ -171,8 +244,17 @@ fn services(
 }
 
 fn auth(config: &Config) -> AuthConfig {
+    let a = &config.accounts;
     AuthConfig {
         admin_token: config.admin_token.clone(),
+        collab: CollabConfig {
+            cookies: CookiePolicy {
+                secure: a.cookie_secure,
+            },
+            cors: a.cors_origins.clone(),
+            trusted_proxies: a.trusted_proxies.clone(),
+            oauth_success_url: a.oauth_success_url.clone(),
+        },
     }
 }
 

@@ -1,5 +1,6 @@
 //! Use cases: the inbound ports implemented over the outbound ones.
 
+pub mod accounts;
 pub mod chats;
 pub mod completions;
 pub mod models;
@@ -8,6 +9,7 @@ pub mod providers;
 pub mod searches;
 pub mod tools;
 
+pub use accounts::AccountService;
 pub use chats::ChatService;
 pub use completions::CompletionService;
 pub use models::ModelCatalog;

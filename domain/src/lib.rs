@@ -2,6 +2,7 @@
 //! decide what is valid. No I/O, no async runtime, no clock or RNG reads:
 //! time and ids come in as arguments.
 
+pub mod account;
 pub mod attachment;
 pub mod chat;
 pub mod completion;
@@ -11,6 +12,7 @@ pub mod json_input;
 pub mod llm_call;
 pub mod message;
 pub mod nul;
+pub mod pagination;
 pub mod provider;
 pub mod role;
 pub mod search;

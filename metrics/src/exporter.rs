@@ -7,8 +7,8 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::{
-    COMPLETION_OVERHEAD, HTTP_DURATION, HTTP_REQUESTS, OPEN_STREAMS, TOOL_CALLS, TOOL_DURATION,
-    UPSTREAM_CALLS, UPSTREAM_DURATION,
+    COMPLETION_OVERHEAD, HTTP_DURATION, HTTP_REQUESTS, LOGINS, OPEN_STREAMS, SESSION_ROTATIONS,
+    TOOL_CALLS, TOOL_DURATION, UPSTREAM_CALLS, UPSTREAM_DURATION,
 };
 
 /// Latency buckets in seconds: a local request takes about a millisecond, a
@@ -95,6 +95,8 @@ fn describe() {
         "Upstream call latency by provider and outcome."
     );
     metrics::describe_counter!(TOOL_CALLS, "Tool calls by tool and status.");
+    metrics::describe_counter!(LOGINS, "Login attempts on /api by result.");
+    metrics::describe_counter!(SESSION_ROTATIONS, "Session rotations by reason.");
     metrics::describe_histogram!(
         COMPLETION_OVERHEAD,
         metrics::Unit::Seconds,

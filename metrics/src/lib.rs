@@ -4,11 +4,13 @@
 //! Without an installed recorder (unit tests) recording does nothing.
 //! Why a crate of its own: docs/decisions.md, "Metrics".
 
+mod accounts;
 mod calls;
 mod completions;
 mod exporter;
 mod http;
 
+pub use accounts::{LOGINS, SESSION_ROTATIONS, record_login, record_session_rotation};
 pub use calls::{
     TOOL_CALLS, TOOL_DURATION, UPSTREAM_CALLS, UPSTREAM_DURATION, UpstreamOutcome,
     record_tool_call, record_upstream_call,

@@ -8,6 +8,10 @@ mod m20260101_000003_create_llm_calls;
 mod m20260101_000004_create_searches;
 mod m20260101_000005_create_search_results;
 mod m20260101_000006_create_completion_jobs;
+mod m20261205_000007_create_users;
+mod m20261205_000008_create_sessions;
+mod m20261205_000009_create_oauth_states;
+mod m20261205_000010_create_user_identities;
 
 pub struct Migrator;
 
@@ -21,6 +25,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000004_create_searches::Migration),
             Box::new(m20260101_000005_create_search_results::Migration),
             Box::new(m20260101_000006_create_completion_jobs::Migration),
+            Box::new(m20261205_000007_create_users::Migration),
+            Box::new(m20261205_000008_create_sessions::Migration),
+            Box::new(m20261205_000009_create_oauth_states::Migration),
+            Box::new(m20261205_000010_create_user_identities::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! Ports the HTTP layer drives: the use cases.
 
+pub mod accounts;
 pub mod chats;
 pub mod completions;
 pub mod jobs;
@@ -7,6 +8,10 @@ pub mod models;
 pub mod readiness;
 pub mod searches;
 
+pub use accounts::{
+    AccountError, AccountUseCases, Caller, CsrfFailure, EditUser, IssuedSession, Login, NewUser,
+    OAuthError, OAuthReturn, OAuthStart, RouteAccess, SignedIn, UserPage,
+};
 pub use chats::{ChatError, ChatUseCases, CreateChat};
 pub use completions::{
     CompletionCommand, CompletionError, CompletionEvent, CompletionOutcome, CompletionUseCases,

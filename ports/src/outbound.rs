@@ -1,14 +1,22 @@
 //! Ports the use cases call out through.
 
+pub mod accounts;
 pub mod clock;
+pub mod identity;
 pub mod jobs;
 pub mod llm;
 pub mod raw_json;
 pub mod searches;
+pub mod secrets;
 pub mod storage;
 pub mod tools;
 
+pub use accounts::{
+    AccountStore, AccountWriteError, IdentityLink, StoredSession, TakenField, UserChange,
+    UserUpdate,
+};
 pub use clock::{Clock, IdGenerator};
+pub use identity::{ExternalIdentity, IdentityError, IdentityProvider};
 pub use jobs::{CompletionJob, JobStatus, JobStore, RecordedEvent};
 pub use llm::{
     LlmError, LlmFailure, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent, PromptMessage,
@@ -16,6 +24,7 @@ pub use llm::{
 };
 pub use raw_json::RawJson;
 pub use searches::SearchRepository;
+pub use secrets::{PasswordHasher, RateBuckets, TokenSource};
 pub use storage::{CallLog, ChatRepository, ChatWithMessages, StorageError};
 pub use tools::{
     ExaAnswerResponse, ExaApi, ExaSearchRequest, ExaSearchResponse, ExecOutput, FetchedPage,

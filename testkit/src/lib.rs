@@ -17,6 +17,7 @@ mod body;
 mod dispatch;
 mod errors;
 mod models;
+pub mod oauth;
 mod openai;
 mod openai_stream;
 mod reply;

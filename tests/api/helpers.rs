@@ -141,6 +141,15 @@ pub async fn spawn_app_on(db_url: &str, vars: &[(String, String)]) -> TestApp {
     start(db_url, vars, Arc::new(SystemClock)).await
 }
 
+/// Like [`spawn_app_on`], reading the time from `clock`.
+pub async fn spawn_app_on_with_clock(
+    db_url: &str,
+    vars: &[(String, String)],
+    clock: &TestClock,
+) -> TestApp {
+    start(db_url, vars, Arc::new(clock.clone())).await
+}
+
 async fn start(db_url: &str, vars: &[(String, String)], clock: Arc<dyn Clock>) -> TestApp {
     let mut all: Vec<(String, String)> = vec![
         ("PORT".into(), "0".into()),

@@ -1,6 +1,7 @@
 //! Black-box tests of the whole server: real storage, real HTTP on port 0.
 //! One test binary, so everything links once.
 
+mod accounts;
 mod backpressure;
 mod chats;
 mod completions;

@@ -113,6 +113,8 @@ async fn the_spec_documents_429_on_the_limited_routes_only() {
         ("/v1/chats/title/suggest", "post"),
         ("/v1/searches/{searchId}/run", "post"),
         ("/openai/v1/chat/completions", "post"),
+        // Login throttling (COLLAB-API.md §3.5).
+        ("/api/auth/login", "post"),
     ];
     for (path, ops) in spec["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {

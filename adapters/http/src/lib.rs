@@ -5,6 +5,7 @@
 mod api;
 mod auth;
 mod body;
+mod collab;
 mod dto;
 mod error;
 mod json_errors;
@@ -29,11 +30,12 @@ use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::OpenApiService;
 use sybil_domain::Secret;
 use sybil_ports::inbound::{
-    ChatUseCases, CompletionUseCases, ModelUseCases, ReadinessCheck, ResumableCompletions,
-    SearchUseCases,
+    AccountUseCases, ChatUseCases, CompletionUseCases, ModelUseCases, ReadinessCheck,
+    ResumableCompletions, SearchUseCases,
 };
 
 pub use body::MAX_BODY_BYTES;
+pub use collab::{CollabConfig, CookiePolicy, CorsOrigins};
 pub use server::{ConnectionLimits, serve};
 
 /// The use cases the HTTP layer drives.
@@ -45,12 +47,15 @@ pub struct Services {
     pub searches: Arc<dyn SearchUseCases>,
     pub readiness: Arc<dyn ReadinessCheck>,
     pub resumable: Arc<dyn ResumableCompletions>,
+    pub accounts: Arc<dyn AccountUseCases>,
 }
 
-/// Who may call `/v1/*`: everyone (open mode) or bearers of the admin token.
+/// Who may call `/v1/*`: everyone (open mode) or bearers of the admin
+/// token; and how `/api` sets its cookies and answers browsers.
 #[derive(Clone, Debug, Default)]
 pub struct AuthConfig {
     pub admin_token: Option<Secret>,
+    pub collab: CollabConfig,
 }
 
 pub type ApiService = OpenApiService<
@@ -64,6 +69,9 @@ pub type ApiService = OpenApiService<
         api::SearchesApi,
         api::OpenAiApi,
         api::MetricsApi,
+        collab::AccountsApi,
+        collab::OAuthApi,
+        collab::UsersApi,
     ),
     (),
 >;
@@ -71,6 +79,7 @@ pub type ApiService = OpenApiService<
 /// The OpenAPI service with a fixed title and version and no `servers`
 /// entry, so the spec never depends on configuration.
 pub fn api_service(services: &Services, auth: &AuthConfig) -> ApiService {
+    let (accounts, oauth, users) = collab::apis(&services.accounts, &auth.collab);
     OpenApiService::new(
         (
             api::HealthApi::new(services.readiness.clone()),
@@ -82,6 +91,9 @@ pub fn api_service(services: &Services, auth: &AuthConfig) -> ApiService {
             api::SearchesApi::new(services.searches.clone()),
             api::OpenAiApi::new(services.completions.clone(), services.models.clone()),
             api::MetricsApi,
+            accounts,
+            oauth,
+            users,
         ),
         "Sybil API",
         "1.0.0",
@@ -132,6 +144,11 @@ pub fn app(
         UNDOCUMENTED_ROUTES,
     ));
     let limits = Arc::new(ratelimit::RateLimits::per_minute(rate_limit_per_minute));
+    let guard = Arc::new(collab::Guard {
+        accounts: services.accounts.clone(),
+        config: auth.collab.clone(),
+        allow: routes_table.clone(),
+    });
     let (allow, limited, metered) = (routes_table.clone(), routes_table.clone(), routes_table);
     let (json, yaml) = (spec_json(&api), spec_yaml(&api));
     // The docs page embeds Swagger UI's script (megabytes): written when
@@ -165,6 +182,7 @@ pub fn app(
     // Innermost first: the rate limit counts only authenticated requests,
     // and the metrics see the status the client finally gets.
     routes
+        .around(move |ep, req| collab::guard(ep, req, guard.clone()))
         .around(move |ep, req| ratelimit::limit(ep, req, limits.clone(), limited.clone()))
         .around(move |ep, req| auth::require_token(ep, req, auth.clone()))
         .around(body::limit_body)

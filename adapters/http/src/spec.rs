@@ -12,7 +12,8 @@
 //! a request body is `nullable` (`null` there means absent), and an unsigned
 //! integer (`format: uint32`…) states its range. The bearer token of
 //! `ADMIN_TOKEN` is declared as an optional security scheme on the routes
-//! that check it (optional: a server without `ADMIN_TOKEN` is open).
+//! that check it (optional: a server without `ADMIN_TOKEN` is open); the
+//! `/api` routes get their cookie, CSRF header and bearer schemes.
 
 mod events;
 mod requests;
@@ -52,6 +53,7 @@ pub fn normalise(yaml: &str) -> Value {
     requests::null_means_absent_in_requests(&mut spec);
     schemas::bound_unsigned_integers(&mut spec);
     security::declare_bearer_auth(&mut spec);
+    security::declare_api_auth(&mut spec);
     spec
 }
 

@@ -33,6 +33,7 @@ fn schemas() -> Map<String, Value> {
         searches: Arc::new(MockSearchUseCases::new()),
         readiness: Arc::new(MockReadinessCheck::new()),
         resumable: Arc::new(MockResumableCompletions::new()),
+        accounts: Arc::new(sybil_ports::inbound::accounts::MockAccountUseCases::new()),
     };
     let spec: Value =
         serde_json::from_str(&spec_json(&api_service(&services, &AuthConfig::default()))).unwrap();

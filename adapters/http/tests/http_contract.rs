@@ -26,11 +26,13 @@ fn client(mock: MockChatUseCases, token: Option<&str>) -> TestClient<impl poem::
         searches: Arc::new(MockSearchUseCases::new()),
         readiness: Arc::new(MockReadinessCheck::new()),
         resumable: Arc::new(MockResumableCompletions::new()),
+        accounts: Arc::new(sybil_ports::inbound::accounts::MockAccountUseCases::new()),
     };
     TestClient::new(app(
         services,
         AuthConfig {
             admin_token: token.map(Secret::new),
+            ..AuthConfig::default()
         },
         0,
     ))

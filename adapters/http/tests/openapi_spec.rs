@@ -21,6 +21,7 @@ fn mocked_services() -> Services {
         searches: Arc::new(MockSearchUseCases::new()),
         readiness: Arc::new(MockReadinessCheck::new()),
         resumable: Arc::new(MockResumableCompletions::new()),
+        accounts: Arc::new(sybil_ports::inbound::accounts::MockAccountUseCases::new()),
     }
 }
 
@@ -49,6 +50,7 @@ fn spec_does_not_depend_on_auth_configuration() {
         &services,
         &AuthConfig {
             admin_token: Some(sybil_domain::Secret::new("t")),
+            ..AuthConfig::default()
         },
     )
     .spec_yaml();

@@ -49,6 +49,10 @@ impl BoundedStorage {
     pub fn new(storage: SeaOrmStorage) -> BoundedStorage {
         BoundedStorage(storage)
     }
+
+    pub(crate) fn inner(&self) -> &SeaOrmStorage {
+        &self.0
+    }
 }
 
 #[async_trait]

@@ -1,6 +1,8 @@
 //! SeaORM storage adapter: SQLite (the embedded default) or PostgreSQL behind Sybil's storage ports.
 
+mod accounts;
 mod bounded;
+mod bounded_accounts;
 mod call_writer;
 mod calls;
 mod chats;
@@ -10,6 +12,7 @@ mod error;
 mod jobs;
 mod mapper;
 mod searches;
+mod sessions;
 mod transcript;
 mod write;
 

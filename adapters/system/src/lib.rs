@@ -1,5 +1,14 @@
 //! The system clock and UUID v7 ids, the real implementations of the
-//! `Clock` and `IdGenerator` ports.
+//! `Clock` and `IdGenerator` ports; Argon2id password hashes, OS-random
+//! tokens and in-memory rate buckets for accounts.
+
+mod buckets;
+mod passwords;
+mod tokens;
+
+pub use buckets::MemoryBuckets;
+pub use passwords::Argon2Passwords;
+pub use tokens::OsTokens;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -42,3 +42,56 @@ pub(super) fn declare_bearer_auth(spec: &mut Value) {
         }
     }
 }
+
+const SESSION_SCHEME: &str = "sessionCookie";
+const CSRF_SCHEME: &str = "csrfHeader";
+
+/// `/api`'s schemes (§3.1, §3.4): the `SESSION_ID` cookie, with the
+/// `X-CSRF-TOKEN` header on the writes that check it, or, on the admin
+/// routes, the `ADMIN_TOKEN` bearer; anonymous routes need nothing.
+pub(super) fn declare_api_auth(spec: &mut Value) {
+    let Some(root) = spec.as_mapping_mut() else {
+        return;
+    };
+    let schemes: Value = serde_yaml::from_str(
+        "sessionCookie:\n  type: apiKey\n  in: cookie\n  name: SESSION_ID\n  description: The session a sign-in sets (HttpOnly); rotated as the Set-Cookie of any answer says, with X-Session-Rotated.\ncsrfHeader:\n  type: apiKey\n  in: header\n  name: X-CSRF-TOKEN\n  description: The session's CSRF token (the CSRF-TOKEN cookie, or LoginResponse.csrf_token), on POST, PUT, PATCH and DELETE by cookie.\n",
+    )
+    .unwrap_or(Value::Null);
+    if let Some(all) = root
+        .get_mut("components")
+        .and_then(|c| c.get_mut("securitySchemes"))
+        .and_then(Value::as_mapping_mut)
+        && let Some(new) = schemes.as_mapping()
+    {
+        all.extend(new.clone());
+    }
+    let Some(paths) = root.get_mut("paths").and_then(Value::as_mapping_mut) else {
+        return;
+    };
+    for route in crate::collab::ROUTES {
+        let method = route.method.as_str().to_ascii_lowercase();
+        let Some(op) = paths
+            .get_mut(route.pattern)
+            .and_then(|ops| ops.get_mut(method.as_str()))
+            .and_then(Value::as_mapping_mut)
+        else {
+            continue;
+        };
+        op.insert("security".into(), requirement(route));
+    }
+}
+
+fn requirement(route: &crate::collab::ApiRoute) -> Value {
+    use sybil_ports::inbound::RouteAccess;
+    let cookie = if route.csrf {
+        format!("{{{SESSION_SCHEME}: [], {CSRF_SCHEME}: []}}")
+    } else {
+        format!("{{{SESSION_SCHEME}: []}}")
+    };
+    let yaml = match route.access {
+        RouteAccess::Anonymous => "[]".to_string(),
+        RouteAccess::Session | RouteAccess::User => format!("[{cookie}]"),
+        RouteAccess::Admin => format!("[{cookie}, {{{BEARER_SCHEME}: []}}]"),
+    };
+    serde_yaml::from_str(&yaml).unwrap_or(Value::Null)
+}

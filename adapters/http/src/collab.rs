@@ -1,0 +1,61 @@
+//! The multi-user API under `/api` (COLLAB-API.md): problem+json errors,
+//! cookie sessions with CSRF, CORS and security headers, and the account
+//! routes. Every decision about who may do what is the use cases'; this
+//! module reads requests and writes answers.
+
+mod accounts_api;
+mod cookies;
+mod cors;
+mod dto;
+mod guard;
+mod oauth_api;
+mod problem;
+mod reply;
+mod request_body;
+mod routes;
+mod users_api;
+
+use std::sync::Arc;
+
+use poem_openapi::Tags;
+use sybil_ports::inbound::AccountUseCases;
+
+pub use accounts_api::AccountsApi;
+pub use cookies::CookiePolicy;
+pub use cors::CorsOrigins;
+pub use guard::{CollabConfig, Guard, guard};
+pub use oauth_api::OAuthApi;
+pub use routes::{ApiRoute, ROUTES};
+pub use users_api::UsersApi;
+
+#[derive(Tags)]
+pub enum CollabTags {
+    /// Setup, sign-in and sessions (`/api`).
+    Accounts,
+    /// Sign in with GitHub or Apple (`/api`).
+    #[oai(rename = "OAuth")]
+    OAuth,
+    /// The admin's user management (`/api`).
+    AdminUsers,
+}
+
+/// The `/api` operations.
+pub fn apis(
+    accounts: &Arc<dyn AccountUseCases>,
+    config: &CollabConfig,
+) -> (AccountsApi, OAuthApi, UsersApi) {
+    (
+        AccountsApi {
+            accounts: accounts.clone(),
+            cookies: config.cookies,
+        },
+        OAuthApi {
+            accounts: accounts.clone(),
+            cookies: config.cookies,
+            success_url: config.oauth_success_url.clone(),
+        },
+        UsersApi {
+            accounts: accounts.clone(),
+        },
+    )
+}

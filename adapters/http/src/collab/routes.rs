@@ -1,0 +1,122 @@
+//! What each `/api` route needs before its handler runs (§1.4 steps 1–4):
+//! the caller it accepts, whether cookie requests prove CSRF, and whether it
+//! is the login route (throttled per address before its body is read).
+
+use poem::http::Method;
+use sybil_ports::inbound::RouteAccess;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiRoute {
+    pub method: Method,
+    /// Segments; `{name}` matches any one.
+    pub pattern: &'static str,
+    pub access: RouteAccess,
+    /// CSRF checked on cookie requests (§3.4).
+    pub csrf: bool,
+}
+
+const fn route(method: Method, pattern: &'static str, access: RouteAccess, csrf: bool) -> ApiRoute {
+    ApiRoute {
+        method,
+        pattern,
+        access,
+        csrf,
+    }
+}
+
+use RouteAccess::{Admin, Anonymous, Session};
+
+pub const LOGIN: &str = "/api/auth/login";
+pub const LOGOUT: &str = "/api/auth/logout";
+
+/// Every `/api` route. The spec's security requirements come from here too.
+pub const ROUTES: &[ApiRoute] = &[
+    route(Method::GET, "/api/setup", Anonymous, false),
+    route(Method::POST, "/api/setup", Anonymous, false),
+    route(Method::POST, LOGIN, Anonymous, false),
+    route(Method::POST, LOGOUT, Session, true),
+    route(Method::POST, "/api/auth/refresh", Session, false),
+    route(Method::GET, "/api/auth/me", Session, false),
+    route(Method::GET, "/api/oauth/{provider}", Anonymous, false),
+    route(
+        Method::GET,
+        "/api/oauth/{provider}/callback",
+        Anonymous,
+        false,
+    ),
+    route(
+        Method::POST,
+        "/api/oauth/{provider}/callback",
+        Anonymous,
+        false,
+    ),
+    route(
+        Method::POST,
+        "/api/oauth/{provider}/manual",
+        Anonymous,
+        false,
+    ),
+    route(Method::POST, "/api/admin/users", Admin, true),
+    route(Method::GET, "/api/admin/users", Admin, false),
+    route(Method::PATCH, "/api/admin/users/{user_id}", Admin, true),
+];
+
+fn matches(pattern: &str, path: &str) -> bool {
+    let mut want = pattern.split('/');
+    let mut have = path.trim_end_matches('/').split('/');
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return true,
+            (Some(w), Some(h)) if w.starts_with('{') || w == h => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The route of `method` on `path`, if `/api` has one.
+pub fn find(method: &Method, path: &str) -> Option<&'static ApiRoute> {
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && matches(r.pattern, path))
+}
+
+/// Whether a request of this method may change state (CSRF applies).
+pub fn changes_state(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_their_templates_only() {
+        let r = find(&Method::PATCH, "/api/admin/users/0190-x").unwrap();
+        assert_eq!(r.access, Admin);
+        assert!(find(&Method::GET, "/api/admin/users/0190-x").is_none());
+        assert_eq!(
+            find(&Method::GET, "/api/oauth/github").unwrap().access,
+            Anonymous
+        );
+        assert_eq!(
+            find(&Method::GET, "/api/oauth/github/callback")
+                .unwrap()
+                .pattern,
+            "/api/oauth/{provider}/callback"
+        );
+        assert!(find(&Method::GET, "/api/oauth").is_none());
+        assert!(find(&Method::POST, "/api/auth/logout/").unwrap().csrf);
+        assert!(find(&Method::GET, "/api/nothing").is_none());
+    }
+
+    #[test]
+    fn only_writes_change_state() {
+        assert!(changes_state(&Method::POST));
+        assert!(changes_state(&Method::DELETE));
+        assert!(!changes_state(&Method::GET));
+        assert!(!changes_state(&Method::OPTIONS));
+    }
+}
