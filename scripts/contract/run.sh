@@ -100,8 +100,13 @@ echo "== schemathesis"
 # kept per interpreter; see python/cpython#106905), which schemathesis reports
 # as a runtime error of whichever operation it was generating. One worker
 # also makes a run repeatable from its seed, and takes about as long here.
+# `/api` (the multi-user API) is left out: its routes need a signed-in
+# cookie session with its CSRF token, which rotates and which its own routes
+# revoke, and its setup answers 400 once done; tests/api/accounts covers
+# every one of its routes and errors on both backends.
 (cd "$WORK" && SYBIL_CONTRACT_BASE="$OPEN" SCHEMATHESIS_HOOKS="$HERE/hooks.py" \
   "$VENV/bin/st" --config-file "$HERE/schemathesis.toml" run "$OPEN/openapi.json" \
+  --exclude-path-regex '^/api/' \
   --max-examples "${SYBIL_CONTRACT_EXAMPLES:-50}" \
   --workers 1 \
   --request-timeout 20 \

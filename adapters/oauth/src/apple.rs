@@ -14,7 +14,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::Value;
 use sybil_domain::Secret;
-use sybil_domain::account::OAuthProvider;
 use sybil_ports::outbound::{Clock, ExternalIdentity, IdentityError, IdentityProvider};
 
 use crate::http::Step;
@@ -134,10 +133,6 @@ impl fmt::Debug for AppleSignIn {
 
 #[async_trait]
 impl IdentityProvider for AppleSignIn {
-    fn provider(&self) -> OAuthProvider {
-        OAuthProvider::Apple
-    }
-
     fn authorize_url(&self, state: &str) -> String {
         format!(
             "{}/auth/authorize?client_id={}&redirect_uri={}&response_type=code&response_mode=form_post&scope={SCOPE}&state={}",

@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
 use sybil_domain::Secret;
-use sybil_domain::account::OAuthProvider;
 use sybil_ports::outbound::{ExternalIdentity, IdentityError, IdentityProvider};
 
 use crate::http::{Step, scrub};
@@ -153,10 +152,6 @@ fn verified_primary(emails: Vec<Email>) -> Option<String> {
 
 #[async_trait]
 impl IdentityProvider for GithubSignIn {
-    fn provider(&self) -> OAuthProvider {
-        OAuthProvider::Github
-    }
-
     fn authorize_url(&self, state: &str) -> String {
         format!(
             "{}/login/oauth/authorize?client_id={}&redirect_uri={}&scope={SCOPE}&state={}",

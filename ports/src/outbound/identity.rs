@@ -2,7 +2,6 @@
 //! browser is sent to, and the identity behind a code it comes back with.
 
 use async_trait::async_trait;
-use sybil_domain::account::OAuthProvider;
 
 /// Who the provider says the user is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,8 +38,6 @@ pub enum IdentityError {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait IdentityProvider: Send + Sync {
-    fn provider(&self) -> OAuthProvider;
-
     /// Where to send the browser, carrying `state` (percent-encoded query).
     fn authorize_url(&self, state: &str) -> String;
 

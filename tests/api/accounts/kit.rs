@@ -235,6 +235,12 @@ impl Client {
         self.request(Method::GET, path, None).await
     }
 
+    /// A body that is not JSON (`/metrics`).
+    pub async fn get_text(&self, path: &str) -> String {
+        let resp = self.http.get(format!("{}{path}", self.base)).send().await;
+        resp.expect("request").text().await.expect("body")
+    }
+
     pub async fn post(&mut self, path: &str, body: Value) -> Answer {
         self.request(Method::POST, path, Some(body)).await
     }

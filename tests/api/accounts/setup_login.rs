@@ -164,6 +164,11 @@ async fn login_by_email_or_username_opens_a_session(backend: Backend) {
         assert!(!csrf.contains("HttpOnly"));
         assert_eq!(c.get("/api/auth/me").await.status, 200);
     }
+    let metrics = server.client().get_text("/metrics").await;
+    assert!(
+        metrics.contains(r#"sybil_logins_total{result="success"}"#),
+        "{metrics}"
+    );
     let empty = server.client().login("  ", PASSWORD).await;
     empty.assert_problem(422, "invalid_request");
     assert_eq!(empty.body["message"], "email and password are required");

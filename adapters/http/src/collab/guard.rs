@@ -155,7 +155,7 @@ impl Guard {
         self.accounts.authorize(&caller, access)?;
         self.limit_body(&mut req).await?;
         let rotated = match &mut caller {
-            Caller::User(signed_in) => {
+            Caller::User(signed_in) if routes::rotates_when_due(route) => {
                 let issued = self.accounts.rotate_if_due(signed_in).await?;
                 if let Some(issued) = &issued {
                     // The handler shows the session the client now holds.
@@ -232,10 +232,12 @@ impl Guard {
                     None => problem,
                 }
             }
+            // JSON bodies answer their own 415 (`ApiJson`); this is the
+            // form of Apple's callback.
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "RGP.UNSUPPORTED_MEDIA_TYPE",
-                "Content-Type must be application/json",
+                "Content-Type must be application/x-www-form-urlencoded",
             ),
             StatusCode::BAD_REQUEST => {
                 // poem-openapi names a bad parameter in backquotes.

@@ -28,6 +28,7 @@ use RouteAccess::{Admin, Anonymous, Session};
 
 pub const LOGIN: &str = "/api/auth/login";
 pub const LOGOUT: &str = "/api/auth/logout";
+pub const REFRESH: &str = "/api/auth/refresh";
 
 /// Every `/api` route. The spec's security requirements come from here too.
 pub const ROUTES: &[ApiRoute] = &[
@@ -35,7 +36,7 @@ pub const ROUTES: &[ApiRoute] = &[
     route(Method::POST, "/api/setup", Anonymous, false),
     route(Method::POST, LOGIN, Anonymous, false),
     route(Method::POST, LOGOUT, Session, true),
-    route(Method::POST, "/api/auth/refresh", Session, false),
+    route(Method::POST, REFRESH, Session, false),
     route(Method::GET, "/api/auth/me", Session, false),
     route(Method::GET, "/api/oauth/{provider}", Anonymous, false),
     route(
@@ -80,6 +81,12 @@ pub fn find(method: &Method, path: &str) -> Option<&'static ApiRoute> {
         .find(|r| r.method == method && matches(r.pattern, path))
 }
 
+/// Whether a due rotation happens before the handler: not on refresh,
+/// which rotates itself, nor on logout, which ends the session.
+pub fn rotates_when_due(route: Option<&ApiRoute>) -> bool {
+    route.is_none_or(|r| r.pattern != LOGOUT && r.pattern != REFRESH)
+}
+
 /// Whether a request of this method may change state (CSRF applies).
 pub fn changes_state(method: &Method) -> bool {
     matches!(
@@ -110,6 +117,13 @@ mod tests {
         assert!(find(&Method::GET, "/api/oauth").is_none());
         assert!(find(&Method::POST, "/api/auth/logout/").unwrap().csrf);
         assert!(find(&Method::GET, "/api/nothing").is_none());
+    }
+
+    #[test]
+    fn refresh_and_logout_do_not_rotate_before_their_handler() {
+        assert!(!rotates_when_due(find(&Method::POST, REFRESH)));
+        assert!(!rotates_when_due(find(&Method::POST, LOGOUT)));
+        assert!(rotates_when_due(find(&Method::GET, "/api/auth/me")));
     }
 
     #[test]
