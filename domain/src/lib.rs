@@ -6,6 +6,7 @@ pub mod account;
 pub mod attachment;
 pub mod chat;
 pub mod completion;
+pub mod conversation;
 pub mod devbox;
 pub mod history;
 pub mod json_input;
