@@ -1,8 +1,17 @@
 //! The spec's path templates, matched against concrete paths: the `Allow`
 //! header of a 405, and the `route` label of the metrics.
 
-/// Path templates of the spec with their methods.
-pub struct RouteTable(Vec<Row>);
+use std::collections::HashMap;
+
+/// Path templates of the spec with their methods. Every request looks its
+/// path up (metrics, rate limits), so a literal path is one hash lookup;
+/// only templates with parameters are matched segment by segment.
+pub struct RouteTable {
+    /// Templates without parameters, by path.
+    literal: HashMap<String, Row>,
+    /// Templates with parameters.
+    templated: Vec<Row>,
+}
 
 struct Row {
     /// `/v1/chats/:chatId`, as routes are written in the metrics.
@@ -27,23 +36,34 @@ impl RouteTable {
             }
         }
         rows.extend(extra.iter().map(|path| Row::new(path, vec!["GET".into()])));
-        RouteTable(rows)
+        let (templated, literal): (Vec<Row>, Vec<Row>) =
+            rows.into_iter().partition(|row| row.parameters() > 0);
+        RouteTable {
+            literal: literal
+                .into_iter()
+                .map(|row| (row.template.clone(), row))
+                .collect(),
+            templated,
+        }
     }
 
     fn find(&self, path: &str) -> Option<&Row> {
-        let parts: Vec<&str> = path.split('/').collect();
-        self.0
+        // A literal template (`/v1/chats/title/suggest`) wins over a parameter one.
+        if let Some(row) = self.literal.get(path) {
+            return Some(row);
+        }
+        let count = path.split('/').count();
+        self.templated
             .iter()
             .filter(|row| {
-                row.segments.len() == parts.len()
+                row.segments.len() == count
                     && row
                         .segments
                         .iter()
-                        .zip(&parts)
+                        .zip(path.split('/'))
                         .all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p)
             })
-            // A literal template (`/v1/chats/title/suggest`) wins over a parameter one.
-            .min_by_key(|row| row.segments.iter().filter(|s| s.starts_with('{')).count())
+            .min_by_key(|row| row.parameters())
     }
 
     /// `GET, POST` for a concrete path, or `None` when no template matches.
@@ -58,6 +78,10 @@ impl RouteTable {
 }
 
 impl Row {
+    fn parameters(&self) -> usize {
+        self.segments.iter().filter(|s| s.starts_with('{')).count()
+    }
+
     fn new(template: &str, methods: Vec<String>) -> Row {
         let segments: Vec<String> = template.split('/').map(str::to_string).collect();
         let written: Vec<String> = segments

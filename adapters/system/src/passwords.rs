@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 use sybil_ports::outbound::PasswordHasher;
+use tokio::sync::Semaphore;
 
 const MEMORY_KIB: u32 = 19_456;
 const ITERATIONS: u32 = 2;
@@ -36,6 +37,10 @@ fn hash_now(password: &str) -> String {
 /// costs the same work as a wrong password.
 pub struct Argon2Passwords {
     dummy: String,
+    /// Hashes at a time: each holds 19 MiB for tens of milliseconds, so a
+    /// burst of logins from many addresses would otherwise take memory and
+    /// blocking threads without bound; the rest wait their turn.
+    running: Semaphore,
 }
 
 impl Argon2Passwords {
@@ -46,8 +51,10 @@ impl Argon2Passwords {
             .try_fill_bytes(&mut random)
             .expect("the OS random source is readable");
         let text: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Argon2Passwords {
             dummy: hash_now(&text),
+            running: Semaphore::new(cores),
         }
     }
 }
@@ -61,6 +68,7 @@ impl Default for Argon2Passwords {
 #[async_trait]
 impl PasswordHasher for Argon2Passwords {
     async fn hash(&self, password: String) -> String {
+        let _turn = self.running.acquire().await.expect("never closed");
         tokio::task::spawn_blocking(move || hash_now(&password))
             .await
             .expect("the hashing thread does not panic")
@@ -69,6 +77,7 @@ impl PasswordHasher for Argon2Passwords {
     async fn verify(&self, password: String, phc: Option<String>) -> bool {
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy.clone());
+        let _turn = self.running.acquire().await.expect("never closed");
         let matched = tokio::task::spawn_blocking(move || {
             argon2()
                 .verify_password(password.as_bytes(), phc.as_str())

@@ -106,6 +106,7 @@ fn security_headers(resp: &mut Response) {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
+/// Every `/api` request's way through; other paths pass untouched.
 pub async fn guard<E: Endpoint>(next: E, req: Request, guard: Arc<Guard>) -> Result<Response> {
     if !is_api(req.uri().path()) {
         return next.call(req).await.map(IntoResponse::into_response);
