@@ -13,7 +13,7 @@ use sybil_domain::Secret;
 use sybil_domain::tool_loop::DEFAULT_MAX_TOOL_ROUNDS;
 use sybil_http::ConnectionLimits;
 
-pub use self::accounts::{AccountsConfig, AppleConfig, GithubConfig};
+pub use self::accounts::AccountsConfig;
 pub use self::devbox::DevboxConfig;
 use self::reader::Reader;
 
@@ -191,7 +191,7 @@ impl Config {
         );
         let connections = connection_limits(&mut r);
         let shutdown_drain = Duration::from_millis(r.positive("SHUTDOWN_DRAIN_MS", 30_000));
-        let accounts = accounts::accounts(&mut r);
+        let accounts = accounts::accounts(&mut r, upstream_timeout);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }

@@ -100,37 +100,17 @@ fn exa(config: &Config) -> anyhow::Result<Option<Arc<ExaClient>>> {
 }
 
 /// GitHub and Apple sign-in, each built when configured.
-fn oauth(
-    config: &AccountsConfig,
-    timeout: Duration,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<OAuthProviders> {
+fn oauth(config: &AccountsConfig, clock: Arc<dyn Clock>) -> anyhow::Result<OAuthProviders> {
     let github = match &config.github {
-        Ok(g) => Ok(Arc::new(sybil_oauth::GithubSignIn::new(
-            sybil_oauth::GithubSettings {
-                client_id: g.client_id.clone(),
-                client_secret: g.client_secret.clone(),
-                redirect_uri: g.redirect_uri.clone(),
-                oauth_base_url: g.oauth_base_url.clone(),
-                api_base_url: g.api_base_url.clone(),
-                timeout,
-            },
-        )?) as Arc<dyn IdentityProvider>),
+        Ok(settings) => Ok(Arc::new(sybil_oauth::GithubSignIn::new(settings.clone())?)
+            as Arc<dyn IdentityProvider>),
         Err(missing) => Err(missing.clone()),
     };
     let apple = match &config.apple {
-        Ok(a) => Ok(Arc::new(sybil_oauth::AppleSignIn::new(
-            sybil_oauth::AppleSettings {
-                client_id: a.client_id.clone(),
-                team_id: a.team_id.clone(),
-                key_id: a.key_id.clone(),
-                redirect_uri: a.redirect_uri.clone(),
-                private_key_pem: a.private_key_pem.clone(),
-                base_url: a.base_url.clone(),
-                timeout,
-            },
-            clock,
-        )?) as Arc<dyn IdentityProvider>),
+        Ok(settings) => Ok(
+            Arc::new(sybil_oauth::AppleSignIn::new(settings.clone(), clock)?)
+                as Arc<dyn IdentityProvider>,
+        ),
         Err(missing) => Err(missing.clone()),
     };
     Ok(OAuthProviders { github, apple })
@@ -151,7 +131,7 @@ fn accounts(
         passwords: Arc::new(Argon2Passwords::new()),
         tokens: Arc::new(OsTokens),
         buckets: Arc::new(MemoryBuckets::default()),
-        oauth: oauth(a, config.upstream_timeout, clock.clone())?,
+        oauth: oauth(a, clock.clone())?,
         clock,
         ids,
         settings: AccountSettings {

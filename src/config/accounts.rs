@@ -3,31 +3,14 @@
 //! Apple sign-in (each configured, or the variables still to set).
 
 use base64::Engine as _;
+use std::time::Duration;
 use sybil_domain::Secret;
 use sybil_domain::account::TrustedProxies;
+
 use sybil_http::CorsOrigins;
+use sybil_oauth::{AppleSettings, GithubSettings};
 
 use super::reader::Reader;
-
-#[derive(Debug, Clone)]
-pub struct GithubConfig {
-    pub client_id: String,
-    pub client_secret: Secret,
-    pub redirect_uri: String,
-    pub oauth_base_url: String,
-    pub api_base_url: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct AppleConfig {
-    pub client_id: String,
-    pub team_id: String,
-    pub key_id: String,
-    pub redirect_uri: String,
-    /// The `.p8` key's PEM text.
-    pub private_key_pem: Secret,
-    pub base_url: String,
-}
 
 #[derive(Debug, Clone)]
 pub struct AccountsConfig {
@@ -39,9 +22,9 @@ pub struct AccountsConfig {
     pub login_attempts_per_ip_per_minute: u32,
     pub login_failures_per_account: u32,
     pub oauth_success_url: String,
-    /// `Err`: the variables still to set.
-    pub github: Result<GithubConfig, Vec<String>>,
-    pub apple: Result<AppleConfig, Vec<String>>,
+    /// The sign-in adapters' settings; `Err`: the variables still to set.
+    pub github: Result<GithubSettings, Vec<String>>,
+    pub apple: Result<AppleSettings, Vec<String>>,
 }
 
 fn count(r: &mut Reader, name: &str, default: u32) -> u32 {
@@ -50,7 +33,8 @@ fn count(r: &mut Reader, name: &str, default: u32) -> u32 {
     })
 }
 
-pub(super) fn accounts(r: &mut Reader) -> AccountsConfig {
+/// `timeout` is `UPSTREAM_TIMEOUT_MS`, which bounds the sign-in calls too.
+pub(super) fn accounts(r: &mut Reader, timeout: Duration) -> AccountsConfig {
     let session_idle_seconds = r.positive("SESSION_IDLE_SECONDS", 28_800);
     let session_absolute_seconds = r.positive("SESSION_ABSOLUTE_SECONDS", 604_800);
     if session_absolute_seconds < session_idle_seconds {
@@ -79,8 +63,8 @@ pub(super) fn accounts(r: &mut Reader) -> AccountsConfig {
         login_attempts_per_ip_per_minute: count(r, "LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", 10),
         login_failures_per_account: count(r, "LOGIN_FAILURES_PER_ACCOUNT_PER_15_MINUTES", 5),
         oauth_success_url: r.get("OAUTH_SUCCESS_URL").unwrap_or_else(|| "/".into()),
-        github: github(r),
-        apple: apple(r),
+        github: github(r, timeout),
+        apple: apple(r, timeout),
     }
 }
 
@@ -93,7 +77,7 @@ fn missing(r: &Reader, names: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn github(r: &mut Reader) -> Result<GithubConfig, Vec<String>> {
+fn github(r: &mut Reader, timeout: Duration) -> Result<GithubSettings, Vec<String>> {
     let oauth_base_url = r.url("GITHUB_OAUTH_BASE_URL", "https://github.com");
     let api_base_url = r.url("GITHUB_API_BASE_URL", "https://api.github.com");
     let absent = missing(
@@ -108,12 +92,13 @@ fn github(r: &mut Reader) -> Result<GithubConfig, Vec<String>> {
         return Err(absent);
     }
     let get = |name| r.get(name).unwrap_or_default();
-    Ok(GithubConfig {
+    Ok(GithubSettings {
         client_id: get("GITHUB_CLIENT_ID"),
         client_secret: Secret::new(get("GITHUB_CLIENT_SECRET")),
         redirect_uri: get("GITHUB_REDIRECT_URI"),
         oauth_base_url,
         api_base_url,
+        timeout,
     })
 }
 
@@ -144,7 +129,7 @@ fn apple_key(r: &mut Reader) -> Option<Secret> {
     pem.map(Secret::new)
 }
 
-fn apple(r: &mut Reader) -> Result<AppleConfig, Vec<String>> {
+fn apple(r: &mut Reader, timeout: Duration) -> Result<AppleSettings, Vec<String>> {
     let base_url = r.url("APPLE_BASE_URL", "https://appleid.apple.com");
     let key = apple_key(r);
     let mut absent = missing(
@@ -165,13 +150,14 @@ fn apple(r: &mut Reader) -> Result<AppleConfig, Vec<String>> {
         return Err(absent);
     };
     let get = |name| r.get(name).unwrap_or_default();
-    Ok(AppleConfig {
+    Ok(AppleSettings {
         client_id: get("APPLE_CLIENT_ID"),
         team_id: get("APPLE_TEAM_ID"),
         key_id: get("APPLE_KEY_ID"),
         redirect_uri: get("APPLE_REDIRECT_URI"),
         private_key_pem,
         base_url,
+        timeout,
     })
 }
 
@@ -191,7 +177,7 @@ mod tests {
                 .map(|(_, v)| v.clone())
         };
         let mut r = Reader::new(&lookup);
-        let config = accounts(&mut r);
+        let config = accounts(&mut r, Duration::from_secs(1));
         (config, r.errors)
     }
 

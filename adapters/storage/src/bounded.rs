@@ -25,17 +25,20 @@ impl SeaOrmStorage {
     /// `work` within `CALL_TIMEOUT`, else `Unavailable`. Dropping `work`
     /// mid-way is safe: an open transaction is rolled back, and a
     /// connection interrupted mid-statement is checked before reuse.
-    pub(crate) async fn bounded<T>(
+    /// Any error that a storage error converts into (`AccountWriteError`
+    /// too) can carry the timeout.
+    pub(crate) async fn bounded<T, E: From<StorageError>>(
         &self,
-        work: impl Future<Output = Result<T, StorageError>>,
-    ) -> Result<T, StorageError> {
+        work: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         tokio::time::timeout(CALL_TIMEOUT, work)
             .await
             .unwrap_or_else(|_| {
                 Err(StorageError::Unavailable(format!(
                     "the database did not answer within {} s",
                     CALL_TIMEOUT.as_secs()
-                )))
+                ))
+                .into())
             })
     }
 }

@@ -11,28 +11,6 @@ use uuid::Uuid;
 
 use crate::BoundedStorage;
 
-impl BoundedStorage {
-    /// Bounds a write that reports taken fields.
-    async fn bounded_write<T>(
-        &self,
-        work: impl Future<Output = Result<T, AccountWriteError>>,
-    ) -> Result<T, AccountWriteError> {
-        let mut outcome = None;
-        let finished = self
-            .inner()
-            .bounded(async {
-                outcome = Some(work.await);
-                Ok(())
-            })
-            .await;
-        match (finished, outcome) {
-            (Ok(()), Some(result)) => result,
-            (Err(e), _) => Err(e.into()),
-            (Ok(()), None) => unreachable!("the write ran to its end"),
-        }
-    }
-}
-
 #[async_trait]
 impl AccountStore for BoundedStorage {
     async fn any_user(&self) -> Result<bool, StorageError> {
@@ -40,12 +18,13 @@ impl AccountStore for BoundedStorage {
     }
 
     async fn create_first_user(&self, user: &User) -> Result<bool, AccountWriteError> {
-        self.bounded_write(self.inner().create_first_user(user))
+        self.inner()
+            .bounded(self.inner().create_first_user(user))
             .await
     }
 
     async fn create_user(&self, user: &User) -> Result<(), AccountWriteError> {
-        self.bounded_write(self.inner().create_user(user)).await
+        self.inner().bounded(self.inner().create_user(user)).await
     }
 
     async fn create_user_with_identity(
@@ -54,11 +33,12 @@ impl AccountStore for BoundedStorage {
         provider: OAuthProvider,
         subject: &str,
     ) -> Result<(), AccountWriteError> {
-        self.bounded_write(
-            self.inner()
-                .create_user_with_identity(user, provider, subject),
-        )
-        .await
+        self.inner()
+            .bounded(
+                self.inner()
+                    .create_user_with_identity(user, provider, subject),
+            )
+            .await
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {

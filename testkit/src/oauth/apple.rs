@@ -6,7 +6,7 @@
 mod client_secret;
 mod id_token;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -33,7 +33,6 @@ struct Inner {
     /// Signs forged tokens; never published under its own kid.
     forger: Option<Arc<SigningKey>>,
     codes: HashMap<String, AppleIdentity>,
-    failures: HashMap<String, VecDeque<u16>>,
     now: Option<i64>,
     key_fetches: usize,
     rejections: Vec<String>,
@@ -85,7 +84,6 @@ impl FakeApple {
                 published: vec![Arc::new(SigningKey::generate("fake-apple-key-1"))],
                 forger: None,
                 codes: HashMap::new(),
-                failures: HashMap::new(),
                 now: None,
                 key_fetches: 0,
                 rejections: Vec::new(),
@@ -93,8 +91,11 @@ impl FakeApple {
             }),
         });
         let route_state = state.clone();
-        let server =
-            FormServer::start(Arc::new(move |r: &FormRequest| route(&route_state, r))).await;
+        let server = FormServer::start(
+            Arc::new(move |r: &FormRequest| route(&route_state, r)),
+            json!({"error": "server_error"}),
+        )
+        .await;
         state.lock().base_url = server.base_url();
         FakeApple { server, state }
     }
@@ -179,12 +180,7 @@ impl FakeApple {
 
     /// The next request to `path` (`/auth/token`, `/auth/keys`) gets `status`.
     pub fn fail_next_at(&self, path: &str, status: u16) {
-        self.state
-            .lock()
-            .failures
-            .entry(path.to_owned())
-            .or_default()
-            .push_back(status);
+        self.server.fail_next_at(path, status);
     }
 
     /// Every request received, in arrival order.
@@ -194,9 +190,7 @@ impl FakeApple {
 
     /// The requests to `/auth/token` only.
     pub fn token_requests(&self) -> Vec<FormRequest> {
-        let mut all = self.requests();
-        all.retain(|r| r.path == TOKEN_PATH);
-        all
+        self.server.requests_to(TOKEN_PATH)
     }
 }
 
@@ -209,14 +203,6 @@ impl fmt::Debug for FakeApple {
 }
 
 fn route(state: &State, r: &FormRequest) -> FormReply {
-    let failure = state
-        .lock()
-        .failures
-        .get_mut(&r.path)
-        .and_then(VecDeque::pop_front);
-    if let Some(status) = failure {
-        return FormReply::json(status, &json!({"error": "server_error"}));
-    }
     match (r.method.as_str(), r.path.as_str()) {
         ("POST", TOKEN_PATH) => token(state, r),
         ("GET", KEYS_PATH) => {

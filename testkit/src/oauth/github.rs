@@ -1,7 +1,7 @@
 //! `FakeGithub`: GitHub's OAuth web flow token endpoint and the two REST
 //! endpoints a sign-in reads (`/user`, `/user/emails`), on one base URL.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -28,7 +28,6 @@ pub struct GithubUser {
 struct Inner {
     codes: HashMap<String, GithubUser>,
     tokens: HashMap<String, GithubUser>,
-    failures: HashMap<String, VecDeque<u16>>,
     redirect_uri: Option<String>,
     issued: u64,
 }
@@ -59,14 +58,16 @@ impl FakeGithub {
             inner: Mutex::new(Inner {
                 codes: HashMap::new(),
                 tokens: HashMap::new(),
-                failures: HashMap::new(),
                 redirect_uri: None,
                 issued: 0,
             }),
         });
         let route_state = state.clone();
-        let server =
-            FormServer::start(Arc::new(move |r: &FormRequest| route(&route_state, r))).await;
+        let server = FormServer::start(
+            Arc::new(move |r: &FormRequest| route(&route_state, r)),
+            json!({"message": "Server Error"}),
+        )
+        .await;
         FakeGithub { server, state }
     }
 
@@ -105,12 +106,7 @@ impl FakeGithub {
     /// The next request to `path` (`/user`, `/user/emails`, the token path)
     /// gets `status`.
     pub fn fail_next_at(&self, path: &str, status: u16) {
-        self.state
-            .lock()
-            .failures
-            .entry(path.to_owned())
-            .or_default()
-            .push_back(status);
+        self.server.fail_next_at(path, status);
     }
 
     /// Every request received, in arrival order.
@@ -120,9 +116,7 @@ impl FakeGithub {
 
     /// The requests to the token endpoint only.
     pub fn token_requests(&self) -> Vec<FormRequest> {
-        let mut all = self.requests();
-        all.retain(|r| r.path == TOKEN_PATH);
-        all
+        self.server.requests_to(TOKEN_PATH)
     }
 }
 
@@ -135,14 +129,6 @@ impl fmt::Debug for FakeGithub {
 }
 
 fn route(state: &State, r: &FormRequest) -> FormReply {
-    let failure = state
-        .lock()
-        .failures
-        .get_mut(&r.path)
-        .and_then(VecDeque::pop_front);
-    if let Some(status) = failure {
-        return FormReply::json(status, &json!({"message": "Server Error"}));
-    }
     match (r.method.as_str(), r.path.as_str()) {
         ("POST", TOKEN_PATH) => token(state, r),
         ("GET", "/user") => api(state, r, user_body),

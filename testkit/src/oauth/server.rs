@@ -2,7 +2,7 @@
 //! as JSON, but both token endpoints take `application/x-www-form-urlencoded`
 //! forms, so these fakes record the form fields themselves.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -90,24 +90,65 @@ impl FormReply {
 
 pub(crate) type FormRoute = Arc<dyn Fn(&FormRequest) -> FormReply + Send + Sync>;
 
+/// Statuses queued per path: the next request to it gets the first.
+type Failures = Arc<Mutex<HashMap<String, VecDeque<u16>>>>;
+
 /// A running OAuth fake; dropping it stops accepting connections.
 pub(crate) struct FormServer {
     addr: SocketAddr,
     log: Arc<Mutex<Vec<FormRequest>>>,
+    failures: Failures,
     task: JoinHandle<()>,
 }
 
 impl FormServer {
     /// # Panics
     /// When no local port can be bound.
-    pub async fn start(route: FormRoute) -> FormServer {
+    /// Serves `route`; a failure queued by `fail_next_at` answers first,
+    /// with `failure_body` (each provider words its 5xx its own way).
+    pub async fn start(route: FormRoute, failure_body: Value) -> FormServer {
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .expect("fake: bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("fake: local address");
         let log = Arc::new(Mutex::new(Vec::new()));
+        let failures: Failures = Arc::default();
+        let queued = failures.clone();
+        let route: FormRoute = Arc::new(move |r: &FormRequest| {
+            let failure = queued
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_mut(&r.path)
+                .and_then(VecDeque::pop_front);
+            match failure {
+                Some(status) => FormReply::json(status, &failure_body),
+                None => route(r),
+            }
+        });
         let task = tokio::spawn(accept(listener, route, log.clone()));
-        FormServer { addr, log, task }
+        FormServer {
+            addr,
+            log,
+            failures,
+            task,
+        }
+    }
+
+    /// The next request to `path` gets `status` (queued: one per request).
+    pub fn fail_next_at(&self, path: &str, status: u16) {
+        self.failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(path.to_owned())
+            .or_default()
+            .push_back(status);
+    }
+
+    /// The requests to `path` only.
+    pub fn requests_to(&self, path: &str) -> Vec<FormRequest> {
+        let mut all = self.requests();
+        all.retain(|r| r.path == path);
+        all
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -10,18 +10,18 @@ use std::sync::Arc;
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use sybil_domain::account::TrustedProxies;
-use sybil_ports::inbound::{AccountUseCases, Caller, IssuedSession, RouteAccess};
+use sybil_ports::inbound::{AccountUseCases, Caller, RouteAccess};
 
 use super::cookies::{self, CookiePolicy};
 use super::cors::{self, CorsOrigins};
 use super::problem::Problem;
+use super::reply::WithCookies;
 use super::routes::{self, ApiRoute};
 use crate::route_table::RouteTable;
 
 /// Largest `/api` body (§1.3); `/api/v1/chat/completions` has 32 MiB.
 const MAX_API_BODY: usize = 1024 * 1024;
 const CSRF_HEADER: &str = "x-csrf-token";
-pub const SESSION_ROTATED: &str = "x-session-rotated";
 
 /// The settings of `/api` that only the HTTP layer reads.
 #[derive(Debug, Clone)]
@@ -74,21 +74,6 @@ fn bearer(req: &Request) -> Option<String> {
     // Any Authorization header makes a bearer attempt; a scheme other than
     // Bearer is an invalid one.
     Some(value.strip_prefix("Bearer ").unwrap_or("").to_string())
-}
-
-fn append_cookies(resp: &mut Response, cookies: &[String]) {
-    for cookie in cookies {
-        if let Ok(value) = HeaderValue::from_str(cookie) {
-            resp.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
-}
-
-/// Marks a response that carries a rotated session's cookies.
-fn mark_rotated(resp: &mut Response, policy: CookiePolicy, issued: &IssuedSession) {
-    append_cookies(resp, &policy.session(issued));
-    resp.headers_mut()
-        .insert(SESSION_ROTATED, HeaderValue::from_static("1"));
 }
 
 fn security_headers(resp: &mut Response) {
@@ -167,15 +152,17 @@ impl Guard {
             _ => None,
         };
         req.extensions_mut().insert(caller);
-        let mut resp = match next.call(req).await {
+        let resp = match next.call(req).await {
             Ok(resp) => resp.into_response(),
             Err(err) if err.is_from_response() => err.into_response(),
             Err(err) => return Err(self.framework_error(&err, &path)),
         };
-        if let Some(issued) = &rotated {
-            mark_rotated(&mut resp, self.config.cookies, issued);
-        }
-        Ok(resp)
+        Ok(match &rotated {
+            Some(issued) => WithCookies::new(resp, self.config.cookies.session(issued))
+                .rotated()
+                .into_response(),
+            None => resp,
+        })
     }
 
     /// An authentication failure; logout's 401s also clear the cookies.

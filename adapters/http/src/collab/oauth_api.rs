@@ -9,7 +9,7 @@ use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Form, Json};
 use sybil_domain::account::OAuthProvider;
-use sybil_ports::inbound::{AccountError, AccountUseCases, OAuthReturn};
+use sybil_ports::inbound::{AccountUseCases, OAuthReturn};
 
 use super::CollabTags;
 use super::accounts_api::login_body;
@@ -155,11 +155,11 @@ impl OAuthApi {
             state,
         } = body.0;
         let Some(code) = code.or(auth_code) else {
-            return Err(Problem::from(AccountError::InvalidRequest {
-                field: "code",
-                message: "code is required".into(),
-            })
-            .with_reason("missing"));
+            return Err(Problem::invalid_request(
+                "code",
+                "missing",
+                "code is required",
+            ));
         };
         let back = OAuthReturn {
             code: Some(code),

@@ -80,14 +80,6 @@ impl Problem {
             .details(json!({ "field": field, "reason": reason }))
     }
 
-    /// Replaces `details.reason` (a 422's).
-    pub fn with_reason(mut self, reason: &str) -> Problem {
-        if let Some(Value::Object(map)) = &mut self.details {
-            map.insert("reason".into(), Value::from(reason));
-        }
-        self
-    }
-
     pub fn not_found(message: impl Into<String>) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "RGP.NOT_FOUND", message)
     }

@@ -6,7 +6,8 @@ use poem::{IntoResponse, Response};
 use poem_openapi::ApiResponse;
 use poem_openapi::registry::{MetaResponses, Registry};
 
-use super::guard::SESSION_ROTATED;
+/// Says that the cookies are a rotated session's (§3.3).
+const SESSION_ROTATED: &str = "x-session-rotated";
 
 pub struct WithCookies<T> {
     inner: T,
