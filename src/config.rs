@@ -2,6 +2,7 @@
 //! each invalid one reported on its own line naming it.
 
 mod accounts;
+mod conversations;
 mod devbox;
 mod reader;
 
@@ -14,6 +15,7 @@ use sybil_domain::tool_loop::DEFAULT_MAX_TOOL_ROUNDS;
 use sybil_http::ConnectionLimits;
 
 pub use self::accounts::AccountsConfig;
+pub use self::conversations::ConversationsConfig;
 pub use self::devbox::DevboxConfig;
 use self::reader::Reader;
 
@@ -77,6 +79,8 @@ pub struct Config {
     pub shutdown_drain: Duration,
     /// The multi-user API's accounts and sign-in.
     pub accounts: AccountsConfig,
+    /// The multi-user API's conversations.
+    pub conversations: ConversationsConfig,
 }
 
 /// Every problem found, one line each.
@@ -192,6 +196,7 @@ impl Config {
         let connections = connection_limits(&mut r);
         let shutdown_drain = Duration::from_millis(r.positive("SHUTDOWN_DRAIN_MS", 30_000));
         let accounts = accounts::accounts(&mut r, upstream_timeout);
+        let conversations = conversations::conversations(&mut r);
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -219,6 +224,7 @@ impl Config {
             connections,
             shutdown_drain,
             accounts,
+            conversations,
         })
     }
 

@@ -25,6 +25,7 @@ use sybil_web::{ExaClient, ExaSettings, FetchSettings, HttpPageFetcher, SearxngC
 use crate::config::{AccountsConfig, Config, ProviderConfig, SearchEngine};
 use crate::usecases::accounts::{AccountDeps, AccountSettings, OAuthProviders};
 use crate::usecases::completions::{CompletionDeps, JobHub, STOP_GRACE};
+use crate::usecases::conversations::{ConversationDeps, ConversationService, ConversationSettings};
 use crate::usecases::tools::{Devbox, ToolRunner};
 use crate::usecases::{
     AccountService, ChatService, CompletionService, ModelCatalog, Providers, SearchService,
@@ -204,7 +205,19 @@ fn services(
         ids: ids.clone(),
     };
     let accounts = accounts(config, storage.clone(), clock.clone(), ids.clone())?;
+    let conversations = ConversationService::new(ConversationDeps {
+        store: storage.clone(),
+        tokens: Arc::new(OsTokens),
+        clock: clock.clone(),
+        ids: ids.clone(),
+        replies: Arc::new(completions.thread_replies(storage.clone())),
+        settings: ConversationSettings {
+            presence: config.conversations.presence,
+            assistant_default: config.conversations.assistant_default.clone(),
+        },
+    });
     let services = Services {
+        conversations: Arc::new(conversations),
         accounts: Arc::new(accounts),
         readiness: Arc::new(readiness::StorageReadiness(storage.clone())),
         searches: Arc::new(searches),

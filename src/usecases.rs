@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod chats;
 pub mod completions;
+pub mod conversations;
 pub mod models;
 mod prompt;
 pub mod providers;

@@ -5,6 +5,7 @@
 
 pub mod content;
 pub mod invite;
+pub mod model;
 pub mod path;
 pub mod permissions;
 pub mod presence;

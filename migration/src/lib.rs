@@ -12,6 +12,16 @@ mod m20261205_000007_create_users;
 mod m20261205_000008_create_sessions;
 mod m20261205_000009_create_oauth_states;
 mod m20261205_000010_create_user_identities;
+mod m20261206_000011_create_conversations;
+mod m20261206_000012_create_conversation_participants;
+mod m20261206_000013_create_conversation_invites;
+mod m20261206_000014_create_conversation_messages;
+mod m20261206_000015_create_conversation_threads;
+mod m20261206_000016_create_message_chunks;
+mod m20261206_000017_create_thread_reads;
+mod m20261206_000018_create_typing_states;
+mod m20261206_000019_create_user_presence;
+mod m20261206_000020_create_conversation_events;
 
 pub struct Migrator;
 
@@ -29,6 +39,16 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_create_sessions::Migration),
             Box::new(m20261205_000009_create_oauth_states::Migration),
             Box::new(m20261205_000010_create_user_identities::Migration),
+            Box::new(m20261206_000011_create_conversations::Migration),
+            Box::new(m20261206_000012_create_conversation_participants::Migration),
+            Box::new(m20261206_000013_create_conversation_invites::Migration),
+            Box::new(m20261206_000014_create_conversation_messages::Migration),
+            Box::new(m20261206_000015_create_conversation_threads::Migration),
+            Box::new(m20261206_000016_create_message_chunks::Migration),
+            Box::new(m20261206_000017_create_thread_reads::Migration),
+            Box::new(m20261206_000018_create_typing_states::Migration),
+            Box::new(m20261206_000019_create_user_presence::Migration),
+            Box::new(m20261206_000020_create_conversation_events::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod chats;
 pub mod completions;
+pub mod conversations;
 pub mod jobs;
 pub mod models;
 pub mod readiness;
@@ -16,6 +17,11 @@ pub use chats::{ChatError, ChatUseCases, CreateChat};
 pub use completions::{
     CompletionCommand, CompletionError, CompletionEvent, CompletionOutcome, CompletionUseCases,
     StreamMeta, ToolCallEvent,
+};
+pub use conversations::{
+    CancelOutcome, ConversationDetail, ConversationError, ConversationPage, ConversationUseCases,
+    IssuedInvite, NewConversation, NewInvite, NewMessage, Posted, ShownParticipant, ThreadPage,
+    TreePage,
 };
 pub use jobs::{JobError, ResumableCompletions};
 pub use models::{ModelList, ModelUseCases};

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod conversations;
 pub mod identity;
 pub mod jobs;
 pub mod llm;
@@ -16,6 +17,11 @@ pub use accounts::{
     UserUpdate,
 };
 pub use clock::{Clock, IdGenerator};
+pub use conversations::{
+    AcceptOutcome, ConversationEvent, ConversationStore, DeleteOutcome, EditOutcome, FinishReason,
+    MembershipAction, MessageAction, MessageChunk, NewPost, NewReply, RemoveOutcome, ReplyEnd,
+    SetRoleOutcome, StoredInvite,
+};
 pub use identity::{ExternalIdentity, IdentityError, IdentityProvider};
 pub use jobs::{CompletionJob, JobStatus, JobStore, RecordedEvent};
 pub use llm::{

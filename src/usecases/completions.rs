@@ -3,8 +3,10 @@
 
 mod engine;
 mod jobs;
+mod replies;
 
 pub use jobs::{JobHub, STOP_GRACE};
+pub use replies::ThreadReplies;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,8 +25,8 @@ use sybil_ports::inbound::{
     JobError, ResumableCompletions, StreamMeta,
 };
 use sybil_ports::outbound::{
-    CallLog, ChatRepository, Clock, IdGenerator, LlmRequest, PromptMessage, PromptRole,
-    RecordedEvent, ToolSpec,
+    CallLog, ChatRepository, Clock, ConversationStore, IdGenerator, LlmRequest, PromptMessage,
+    PromptRole, RecordedEvent, ToolSpec,
 };
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -77,6 +79,16 @@ impl CompletionService {
             providers: deps.providers,
             jobs: deps.jobs,
         }
+    }
+
+    /// Assistant replies of `/api` threads on this service's engine.
+    pub fn thread_replies(&self, store: Arc<dyn ConversationStore>) -> ThreadReplies {
+        ThreadReplies::new(
+            self.engine.clone(),
+            self.providers.clone(),
+            self.tool_specs.clone(),
+            store,
+        )
     }
 
     fn validate(

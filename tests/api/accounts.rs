@@ -2,7 +2,7 @@
 //! SQLite and on PostgreSQL.
 
 mod admin_users;
-mod kit;
+pub(crate) mod kit;
 mod oauth;
 mod protocol;
 mod sessions;

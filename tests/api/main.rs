@@ -5,6 +5,7 @@ mod accounts;
 mod backpressure;
 mod chats;
 mod completions;
+mod conversations;
 mod crashed_replica;
 mod devbox_stop;
 mod frozen_database;

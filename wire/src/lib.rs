@@ -8,10 +8,12 @@
 //! order: so the fields of every event type here are declared in the
 //! alphabetical order of their JSON names (a test pins the bytes).
 
+pub mod collab;
 pub mod convert;
 pub mod events;
 pub mod shared;
 pub mod string_enum;
+pub mod time;
 
 pub use events::StreamEvent;
 pub use shared::{ProviderName, RoleName, UsageBody, provider_name};

@@ -4,15 +4,19 @@
 //! module reads requests and writes answers.
 
 mod accounts_api;
+mod conversation_dto;
+mod conversations_api;
 mod cookies;
 mod cors;
 mod dto;
 mod guard;
 mod oauth_api;
+mod params;
 mod problem;
 mod reply;
 mod request_body;
 mod routes;
+mod threads_api;
 mod users_api;
 
 use std::sync::Arc;
@@ -21,11 +25,13 @@ use poem_openapi::Tags;
 use sybil_ports::inbound::AccountUseCases;
 
 pub use accounts_api::AccountsApi;
+pub use conversations_api::ConversationsApi;
 pub use cookies::CookiePolicy;
 pub use cors::CorsOrigins;
 pub use guard::{CollabConfig, Guard, guard};
 pub use oauth_api::OAuthApi;
 pub use routes::{ApiRoute, ROUTES};
+pub use threads_api::ThreadsApi;
 pub use users_api::UsersApi;
 
 #[derive(Tags)]
@@ -37,6 +43,8 @@ pub enum CollabTags {
     OAuth,
     /// The admin's user management (`/api`).
     AdminUsers,
+    /// Shared conversations: membership, invites, threads, messages, presence (`/api`).
+    Conversations,
 }
 
 /// The `/api` operations.

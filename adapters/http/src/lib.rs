@@ -20,7 +20,6 @@ mod route_table;
 mod server;
 mod spec;
 mod sse;
-mod time;
 #[cfg(test)]
 mod wire_schemas;
 
@@ -30,8 +29,8 @@ use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::OpenApiService;
 use sybil_domain::Secret;
 use sybil_ports::inbound::{
-    AccountUseCases, ChatUseCases, CompletionUseCases, ModelUseCases, ReadinessCheck,
-    ResumableCompletions, SearchUseCases,
+    AccountUseCases, ChatUseCases, CompletionUseCases, ConversationUseCases, ModelUseCases,
+    ReadinessCheck, ResumableCompletions, SearchUseCases,
 };
 
 pub use body::MAX_BODY_BYTES;
@@ -48,6 +47,7 @@ pub struct Services {
     pub readiness: Arc<dyn ReadinessCheck>,
     pub resumable: Arc<dyn ResumableCompletions>,
     pub accounts: Arc<dyn AccountUseCases>,
+    pub conversations: Arc<dyn ConversationUseCases>,
 }
 
 /// Who may call `/v1/*`: everyone (open mode) or bearers of the admin
@@ -72,6 +72,8 @@ pub type ApiService = OpenApiService<
         collab::AccountsApi,
         collab::OAuthApi,
         collab::UsersApi,
+        collab::ConversationsApi,
+        collab::ThreadsApi,
     ),
     (),
 >;
@@ -94,6 +96,12 @@ pub fn api_service(services: &Services, auth: &AuthConfig) -> ApiService {
             accounts,
             oauth,
             users,
+            collab::ConversationsApi {
+                conversations: services.conversations.clone(),
+            },
+            collab::ThreadsApi {
+                conversations: services.conversations.clone(),
+            },
         ),
         "Sybil API",
         "1.0.0",

@@ -34,6 +34,9 @@ fn schemas() -> Map<String, Value> {
         readiness: Arc::new(MockReadinessCheck::new()),
         resumable: Arc::new(MockResumableCompletions::new()),
         accounts: Arc::new(sybil_ports::inbound::accounts::MockAccountUseCases::new()),
+        conversations: Arc::new(
+            sybil_ports::inbound::conversations::MockConversationUseCases::new(),
+        ),
     };
     let spec: Value =
         serde_json::from_str(&spec_json(&api_service(&services, &AuthConfig::default()))).unwrap();

@@ -27,6 +27,9 @@ fn client(mock: MockChatUseCases, token: Option<&str>) -> TestClient<impl poem::
         readiness: Arc::new(MockReadinessCheck::new()),
         resumable: Arc::new(MockResumableCompletions::new()),
         accounts: Arc::new(sybil_ports::inbound::accounts::MockAccountUseCases::new()),
+        conversations: Arc::new(
+            sybil_ports::inbound::conversations::MockConversationUseCases::new(),
+        ),
     };
     TestClient::new(app(
         services,

@@ -22,6 +22,9 @@ fn mocked_services() -> Services {
         readiness: Arc::new(MockReadinessCheck::new()),
         resumable: Arc::new(MockResumableCompletions::new()),
         accounts: Arc::new(sybil_ports::inbound::accounts::MockAccountUseCases::new()),
+        conversations: Arc::new(
+            sybil_ports::inbound::conversations::MockConversationUseCases::new(),
+        ),
     }
 }
 

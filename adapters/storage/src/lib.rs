@@ -7,6 +7,7 @@ mod call_writer;
 mod calls;
 mod chats;
 mod connect;
+mod conversations;
 mod entity;
 mod error;
 mod jobs;

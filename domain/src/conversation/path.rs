@@ -48,6 +48,14 @@ impl MessagePath {
         MessagePath(self.0[..LABEL_LEN].to_string())
     }
 
+    /// The paths of this message's ancestors, from the root down.
+    pub fn ancestors(&self) -> Vec<MessagePath> {
+        self.0
+            .match_indices('.')
+            .map(|(at, _)| MessagePath(self.0[..at].to_string()))
+            .collect()
+    }
+
     /// Whether `self` is `ancestor` or below it.
     pub fn is_within(&self, ancestor: &MessagePath) -> bool {
         self.0 == ancestor.0
@@ -64,6 +72,20 @@ impl fmt::Display for MessagePath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ancestors_run_from_the_root_down() {
+        let leaf = MessagePath::root(1).child(5).child(9);
+        let names: Vec<String> = leaf.ancestors().iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "0000000000000001".to_string(),
+                "0000000000000001.0000000000000005".to_string()
+            ]
+        );
+        assert!(MessagePath::root(3).ancestors().is_empty());
+    }
 
     #[test]
     fn labels_are_sixteen_lowercase_hex_digits() {

@@ -88,7 +88,6 @@ impl AccountService {
             SessionCheck::Grace => (true, None),
             SessionCheck::Valid { rotate } => (false, rotate),
         };
-        self.seen(&user, now).await?;
         Ok(SignedIn {
             user,
             session: stored.session,
@@ -96,21 +95,6 @@ impl AccountService {
             rotation_due,
             csrf_digest: stored.csrf_digest,
         })
-    }
-
-    /// Records that the user was seen, at most every few seconds: presence
-    /// counts in tens of seconds, and a write per request would cost SQLite
-    /// its one writer.
-    pub(super) async fn seen(
-        &self,
-        user: &sybil_domain::account::User,
-        now: Timestamp,
-    ) -> Result<(), AccountError> {
-        const EVERY_MS: i64 = 5_000;
-        if user.last_seen_at.is_none_or(|at| now.0 - at.0 >= EVERY_MS) {
-            self.deps.store.touch_user(user.id, now).await?;
-        }
-        Ok(())
     }
 
     /// The request's `X-CSRF-TOKEN` against the session's token; within a
@@ -195,6 +179,7 @@ impl AccountService {
         let (stored, issued) =
             self.new_session(user.id, self.deps.settings.windows.open(now), None);
         self.deps.store.insert_session(&stored).await?;
+        // A sign-in counts as being seen (presence, §4.9); other requests do not.
         self.deps.store.touch_user(user.id, now).await?;
         Ok(issued)
     }

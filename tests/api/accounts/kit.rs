@@ -253,6 +253,17 @@ impl Client {
         self.request(Method::PATCH, path, Some(body)).await
     }
 
+    pub async fn delete(&mut self, path: &str) -> Answer {
+        self.request(Method::DELETE, path, None).await
+    }
+
+    /// The signed-in user's id, from `GET /api/auth/me`.
+    pub async fn id(&mut self) -> String {
+        let me = self.get("/api/auth/me").await;
+        assert_eq!(me.status, 200, "{}", me.body);
+        me.body["user"]["id"].as_str().expect("user id").to_string()
+    }
+
     pub async fn login(&mut self, login: &str, password: &str) -> Answer {
         self.post(
             "/api/auth/login",

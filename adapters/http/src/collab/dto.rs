@@ -4,7 +4,7 @@ use poem_openapi::{Enum, Object};
 use serde::Deserialize;
 use sybil_domain::account::{Session, User, UserRole};
 
-use crate::time::iso;
+use sybil_wire::time::iso;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
 #[oai(rename_all = "snake_case")]

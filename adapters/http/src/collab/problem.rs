@@ -8,7 +8,7 @@ use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaRespon
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
 use serde_json::{Value, json};
-use sybil_ports::inbound::{AccountError, OAuthError};
+use sybil_ports::inbound::{AccountError, ConversationError, OAuthError};
 use sybil_ports::outbound::StorageError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -251,6 +251,27 @@ impl From<StorageError> for Problem {
                 "storage unavailable",
             ),
             StorageError::Internal(_) => Problem::internal(),
+        }
+    }
+}
+
+impl From<ConversationError> for Problem {
+    fn from(err: ConversationError) -> Problem {
+        let message = err.to_string();
+        match err {
+            ConversationError::NotFound(_) => Problem::not_found(message),
+            ConversationError::Forbidden(_) => {
+                Problem::new(StatusCode::FORBIDDEN, "RGP.RBAC.FORBIDDEN", message)
+            }
+            ConversationError::Invalid(e) => Problem::validation(e.field, e.message),
+            ConversationError::Conflict(_) => {
+                Problem::new(StatusCode::CONFLICT, "RGP.CONFLICT", message)
+            }
+            ConversationError::Gone(_) => Problem::new(StatusCode::GONE, "RGP.GONE", message),
+            ConversationError::CancelRole => {
+                Problem::new(StatusCode::BAD_REQUEST, "RGP.V1.CANCEL_ROLE", message)
+            }
+            ConversationError::Storage(e) => e.into(),
         }
     }
 }

@@ -15,6 +15,24 @@ use super::problem::Problem;
 /// A JSON body parsed by the `/api` rules; its schema comes from `T`.
 pub struct ApiJson<T>(pub T);
 
+/// 415 unless the body is declared `application/json`.
+fn require_json(request: &Request) -> std::result::Result<(), Problem> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if is_json(content_type) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "RGP.UNSUPPORTED_MEDIA_TYPE",
+            "Content-Type must be application/json",
+        ))
+    }
+}
+
 fn is_json(content_type: &str) -> bool {
     content_type
         .split(';')
@@ -43,19 +61,7 @@ impl<T: Type + DeserializeOwned> ParsePayload for ApiJson<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !is_json(content_type) {
-            return Err(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "RGP.UNSUPPORTED_MEDIA_TYPE",
-                "Content-Type must be application/json",
-            )
-            .into());
-        }
+        require_json(request)?;
         let data = Vec::<u8>::from_request(request, body).await.map_err(|_| {
             Problem::new(
                 StatusCode::BAD_REQUEST,
@@ -68,6 +74,78 @@ impl<T: Type + DeserializeOwned> ParsePayload for ApiJson<T> {
 }
 
 poem_openapi::impl_apirequest_for_payload!(ApiJson<T>, T: Type + DeserializeOwned);
+
+/// A JSON body that may be left out (an empty body reads as `T::default()`);
+/// when sent, the rules of `ApiJson`.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: Type> Payload for OptionalJson<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(_content_type: &str) -> bool {
+        true
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + DeserializeOwned + Default> ParsePayload for OptionalJson<T> {
+    const IS_REQUIRED: bool = false;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
+        let data = Vec::<u8>::from_request(request, body).await.map_err(|_| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "RGP.MALFORMED_JSON",
+                "the request body could not be read",
+            )
+        })?;
+        if data.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        require_json(request)?;
+        parse(&data).map(OptionalJson).map_err(Into::into)
+    }
+}
+
+/// By hand rather than by `impl_apirequest_for_payload!`, which refuses a
+/// request without `Content-Type` before the body is looked at.
+impl<'a, T: Type + DeserializeOwned + Default> poem_openapi::ApiExtractor<'a> for OptionalJson<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] =
+        &[poem_openapi::ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        Some(poem_openapi::registry::MetaRequest {
+            description: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type: <Self as Payload>::CONTENT_TYPE,
+                schema: <Self as Payload>::schema_ref(),
+            }],
+            required: false,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> Result<Self> {
+        <Self as ParsePayload>::from_request(request, body).await
+    }
+}
 
 /// Parses `data` as `T` by the contract's rules.
 pub fn parse<T: DeserializeOwned>(data: &[u8]) -> std::result::Result<T, Problem> {

@@ -24,7 +24,7 @@ const fn route(method: Method, pattern: &'static str, access: RouteAccess, csrf:
     }
 }
 
-use RouteAccess::{Admin, Anonymous, Session};
+use RouteAccess::{Admin, Anonymous, Session, User};
 
 pub const LOGIN: &str = "/api/auth/login";
 pub const LOGOUT: &str = "/api/auth/logout";
@@ -60,6 +60,82 @@ pub const ROUTES: &[ApiRoute] = &[
     route(Method::POST, "/api/admin/users", Admin, true),
     route(Method::GET, "/api/admin/users", Admin, false),
     route(Method::PATCH, "/api/admin/users/{user_id}", Admin, true),
+    route(Method::GET, "/api/conversations", User, false),
+    route(Method::POST, "/api/conversations", User, true),
+    route(
+        Method::GET,
+        "/api/conversations/{conversation_id}",
+        User,
+        false,
+    ),
+    route(
+        Method::POST,
+        "/api/conversations/{conversation_id}/participants",
+        User,
+        true,
+    ),
+    route(
+        Method::DELETE,
+        "/api/conversations/{conversation_id}/participants/{user_id}",
+        User,
+        true,
+    ),
+    route(
+        Method::POST,
+        "/api/conversations/{conversation_id}/invites",
+        User,
+        true,
+    ),
+    route(Method::POST, "/api/invites/accept", User, true),
+    route(Method::POST, "/api/invites/{token}/revoke", User, true),
+    route(
+        Method::GET,
+        "/api/conversations/{conversation_id}/threads",
+        User,
+        false,
+    ),
+    route(
+        Method::GET,
+        "/api/conversations/{conversation_id}/unread",
+        User,
+        false,
+    ),
+    route(Method::POST, "/api/threads/{root_id}/read", User, true),
+    route(Method::GET, "/api/threads/{root_id}/tree", User, false),
+    route(
+        Method::POST,
+        "/api/threads/{conversation_id}/root",
+        User,
+        true,
+    ),
+    route(Method::POST, "/api/messages/{parent_id}/reply", User, true),
+    route(
+        Method::GET,
+        "/api/messages/{message_id}/chunks",
+        User,
+        false,
+    ),
+    route(Method::POST, "/api/messages/{message_id}/edit", User, true),
+    route(
+        Method::POST,
+        "/api/messages/{message_id}/delete",
+        User,
+        true,
+    ),
+    route(
+        Method::POST,
+        "/api/messages/{message_id}/restore",
+        User,
+        true,
+    ),
+    route(
+        Method::POST,
+        "/api/messages/{message_id}/cancel",
+        User,
+        true,
+    ),
+    route(Method::POST, "/api/typing", User, true),
+    route(Method::POST, "/api/presence/heartbeat", User, true),
 ];
 
 fn matches(pattern: &str, path: &str) -> bool {

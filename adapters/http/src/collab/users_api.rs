@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::CollabTags;
 use super::dto::{AdminUser, CreateUserRequest, UpdateUserRequest, UserList, roles_in};
+use super::params::int_param;
 use super::problem::Problem;
 use super::request_body::ApiJson;
 
@@ -23,17 +24,6 @@ enum Created {
     /// The new account.
     #[oai(status = 201)]
     User(Json<AdminUser>),
-}
-
-/// `limit`: an integer, or 400.
-fn limit_param(value: Option<&str>) -> Result<Option<i64>, Problem> {
-    value
-        .map(|v| {
-            v.trim()
-                .parse::<i64>()
-                .map_err(|_| Problem::validation("limit", "limit must be an integer"))
-        })
-        .transpose()
 }
 
 #[OpenApi(tag = "CollabTags::AdminUsers")]
@@ -73,7 +63,7 @@ impl UsersApi {
         cursor: Query<Option<String>>,
         limit: Query<Option<String>>,
     ) -> Result<Json<UserList>, Problem> {
-        let limit = limit_param(limit.0.as_deref())?;
+        let limit = int_param("limit", limit.0.as_deref())?;
         let page = self.accounts.list_users(&caller, cursor.0, limit).await?;
         Ok(Json(UserList {
             users: page.users.iter().map(AdminUser::from).collect(),

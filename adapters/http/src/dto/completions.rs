@@ -12,7 +12,7 @@ use sybil_ports::inbound::{CompletionCommand, CompletionOutcome, ModelList};
 use super::requests::{AttachmentRequest, ProviderName, RoleName, message_input, provider_name};
 pub use sybil_wire::UsageBody;
 
-use crate::time::iso;
+use sybil_wire::time::iso;
 
 /// A message of the history sent for a completion. The fields of a stored
 /// Message (`id`, `createdAt`, `metadata`) are accepted and ignored, so a

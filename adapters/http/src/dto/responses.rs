@@ -7,7 +7,7 @@ use sybil_domain::{Chat, Message, ModelChoice, Role};
 use sybil_ports::outbound::ChatWithMessages;
 
 use super::requests::{ProviderName, RoleName, provider_name};
-use crate::time::iso;
+use sybil_wire::time::iso;
 
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Health")]

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sybil_domain::search::{Search, SearchRun};
 
-use crate::time::iso;
+use sybil_wire::time::iso;
 
 /// `POST /v1/searches`.
 #[derive(Debug, Clone, Object, Deserialize)]

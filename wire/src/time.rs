@@ -12,9 +12,29 @@ pub fn iso(ts: Timestamp) -> String {
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// A client's RFC 3339 time (any offset), to the millisecond.
+pub fn parse_iso(text: &str) -> Option<Timestamp> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| Timestamp(t.timestamp_millis()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_times_read_back_with_any_offset() {
+        assert_eq!(
+            parse_iso("2026-02-14T00:00:00.007Z"),
+            Some(Timestamp(1_771_027_200_007))
+        );
+        assert_eq!(
+            parse_iso("2026-02-14T01:00:00.007+01:00"),
+            Some(Timestamp(1_771_027_200_007))
+        );
+        assert_eq!(parse_iso("yesterday"), None);
+    }
 
     #[test]
     fn millis_and_z_always() {
