@@ -6,6 +6,8 @@
 //! first: the posting limit (§7.5, 5 per second, burst 10) never interferes,
 //! and creation times differ by more than the server's own millisecond.
 
+mod assistant;
+mod events;
 mod invites;
 mod membership;
 mod messages;

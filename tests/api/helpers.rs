@@ -265,7 +265,8 @@ impl TestApp {
             .query_all_raw(Statement::from_string(
                 db.get_database_backend(),
                 "SELECT provider, model, status, error, tool_rounds, total_tokens, upstream_request_id, \
-                 chat_id IS NOT NULL AS has_chat FROM llm_calls ORDER BY created_at, rowid",
+                 CASE WHEN chat_id IS NULL THEN 0 ELSE 1 END AS has_chat FROM llm_calls \
+                 ORDER BY created_at, id",
             ))
             .await
             .expect("llm_calls");
@@ -284,6 +285,48 @@ impl TestApp {
             .collect();
         let _ = db.close().await;
         calls
+    }
+}
+
+/// One `conversation_events` row, read behind the server's back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub id: i64,
+    pub kind: String,
+    pub data: serde_json::Value,
+    pub recipient: Option<uuid::Uuid>,
+    pub excluded: Option<uuid::Uuid>,
+}
+
+impl TestApp {
+    /// A conversation's recorded stream events, by id.
+    pub async fn conversation_events(&self, conversation: &str) -> Vec<EventRow> {
+        use sea_orm::{ConnectionTrait, Database, Statement};
+        let db = Database::connect(self.db_url.as_str())
+            .await
+            .expect("raw connection");
+        let id = uuid::Uuid::parse_str(conversation).unwrap();
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "SELECT id, kind, payload, recipient, excluded FROM conversation_events \
+                 WHERE conversation_id = $1 ORDER BY id",
+                [id.into()],
+            ))
+            .await
+            .expect("conversation_events");
+        let events = rows
+            .iter()
+            .map(|r| EventRow {
+                id: r.try_get("", "id").unwrap(),
+                kind: r.try_get("", "kind").unwrap(),
+                data: serde_json::from_str(&r.try_get::<String>("", "payload").unwrap()).unwrap(),
+                recipient: r.try_get("", "recipient").unwrap(),
+                excluded: r.try_get("", "excluded").unwrap(),
+            })
+            .collect();
+        let _ = db.close().await;
+        events
     }
 }
 
