@@ -151,6 +151,7 @@ fn accounts(
 struct Background {
     models: Arc<ModelCatalog>,
     jobs: Arc<JobHub>,
+    conversations: Arc<ConversationService>,
     calls: QueuedCallLog,
 }
 
@@ -186,7 +187,7 @@ fn services(
     // A name of its own per process: a restarted server does not adopt the
     // jobs of the one that died.
     let owner = format!("sybil-{}", UuidV7Ids.new_id());
-    let jobs = Arc::new(JobHub::new(storage.clone(), clock.clone(), owner));
+    let jobs = Arc::new(JobHub::new(storage.clone(), clock.clone(), owner.clone()));
     let completions = Arc::new(CompletionService::new(CompletionDeps {
         chats: storage.clone(),
         calls: Arc::new(calls.clone()),
@@ -205,7 +206,7 @@ fn services(
         ids: ids.clone(),
     };
     let accounts = accounts(config, storage.clone(), clock.clone(), ids.clone())?;
-    let conversations = ConversationService::new(ConversationDeps {
+    let conversations = Arc::new(ConversationService::new(ConversationDeps {
         store: storage.clone(),
         tokens: Arc::new(OsTokens),
         clock: clock.clone(),
@@ -214,10 +215,11 @@ fn services(
         settings: ConversationSettings {
             presence: config.conversations.presence,
             assistant_default: config.conversations.assistant_default.clone(),
+            owner,
         },
-    });
+    }));
     let services = Services {
-        conversations: Arc::new(conversations),
+        conversations: conversations.clone(),
         accounts: Arc::new(accounts),
         readiness: Arc::new(readiness::StorageReadiness(storage.clone())),
         searches: Arc::new(searches),
@@ -231,6 +233,7 @@ fn services(
         Background {
             models,
             jobs,
+            conversations,
             calls,
         },
     ))
@@ -305,6 +308,7 @@ impl Application {
         background
             .jobs
             .spawn_maintenance(config.completion_retention);
+        background.conversations.spawn_maintenance();
         let app = sybil_http::app(services, auth(config), config.rate_limit_per_minute);
         let bind = SocketAddr::new(config.host, config.port);
         let listener = tokio::net::TcpListener::bind(bind)

@@ -26,7 +26,7 @@ pub mod usage;
 
 pub use attachment::{Attachment, AttachmentError, AttachmentInput};
 pub use chat::{Chat, ChatRuleError, ModelChoice};
-pub use llm_call::{CallStatus, LlmCall};
+pub use llm_call::{CallStatus, LlmCall, ReplyRef};
 pub use message::{Message, MessageError, MessageInput};
 pub use provider::Provider;
 pub use role::Role;

@@ -21,11 +21,20 @@ impl CallStatus {
     }
 }
 
+/// The `/api` assistant reply a call was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyRef {
+    pub conversation_id: Uuid,
+    pub message_id: Uuid,
+}
+
 /// One row of `llm_calls`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlmCall {
     pub id: Uuid,
     pub chat_id: Option<Uuid>,
+    /// Set instead of `chat_id` for an assistant reply.
+    pub reply: Option<ReplyRef>,
     pub provider: Provider,
     pub model: String,
     pub status: CallStatus,

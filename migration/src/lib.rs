@@ -22,6 +22,7 @@ mod m20261206_000017_create_thread_reads;
 mod m20261206_000018_create_typing_states;
 mod m20261206_000019_create_user_presence;
 mod m20261206_000020_create_conversation_events;
+mod m20261206_000021_add_reply_to_llm_calls;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_create_typing_states::Migration),
             Box::new(m20261206_000019_create_user_presence::Migration),
             Box::new(m20261206_000020_create_conversation_events::Migration),
+            Box::new(m20261206_000021_add_reply_to_llm_calls::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! `conversation_messages`: the messages of every thread, numbered per
 //! conversation; `path` orders a thread depth-first. A deleted message keeps
-//! its text (restore brings it back).
+//! its text (restore brings it back). A streaming reply holds a lease: the
+//! process running it and that process's last heartbeat.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -31,6 +32,8 @@ pub(crate) enum ConversationMessages {
     ErrorMessage,
     Provider,
     Model,
+    LeaseOwner,
+    LeaseHeartbeatAt,
 }
 
 #[async_trait::async_trait]
@@ -66,6 +69,8 @@ impl MigrationTrait for Migration {
                     .col(text_null(ConversationMessages::ErrorMessage))
                     .col(text_null(ConversationMessages::Provider))
                     .col(text_null(ConversationMessages::Model))
+                    .col(text_null(ConversationMessages::LeaseOwner))
+                    .col(big_integer_null(ConversationMessages::LeaseHeartbeatAt))
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_conversation_messages_conversation_id")

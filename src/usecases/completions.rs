@@ -147,6 +147,7 @@ impl CompletionService {
         };
         Ok(Box::new(Prepared {
             chat_id,
+            reply: None,
             provider,
             provider_name: command.provider,
             model: command.model.clone(),
@@ -280,6 +281,7 @@ impl CompletionUseCases for CompletionService {
             .record(LlmCall {
                 id: self.engine.ids.new_id(),
                 chat_id: Some(id),
+                reply: None,
                 provider: Provider::OpenAi,
                 model: TITLE_MODEL.to_string(),
                 status,

@@ -3,6 +3,7 @@
 //! records a change and its events.
 
 mod invites;
+mod maintenance;
 mod membership;
 mod messages;
 mod presence;
@@ -31,6 +32,8 @@ pub struct ConversationSettings {
     pub presence: PresenceTimes,
     /// `ASSISTANT_DEFAULT_PROVIDER` and `ASSISTANT_DEFAULT_MODEL`.
     pub assistant_default: Option<(Provider, String)>,
+    /// This process's name: the replies it runs are leased to it.
+    pub owner: String,
 }
 
 pub struct ConversationDeps {

@@ -9,6 +9,7 @@
 mod assistant;
 mod events;
 mod invites;
+mod maintenance;
 mod membership;
 mod messages;
 mod permissions;

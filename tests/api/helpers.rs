@@ -229,6 +229,9 @@ pub struct CallRow {
     pub total_tokens: Option<i64>,
     pub upstream_request_id: Option<String>,
     pub has_chat: bool,
+    /// The `/api` reply's conversation and message.
+    pub conversation_id: Option<uuid::Uuid>,
+    pub message_id: Option<uuid::Uuid>,
 }
 
 impl TestApp {
@@ -265,7 +268,8 @@ impl TestApp {
             .query_all_raw(Statement::from_string(
                 db.get_database_backend(),
                 "SELECT provider, model, status, error, tool_rounds, total_tokens, upstream_request_id, \
-                 CASE WHEN chat_id IS NULL THEN 0 ELSE 1 END AS has_chat FROM llm_calls \
+                 CASE WHEN chat_id IS NULL THEN 0 ELSE 1 END AS has_chat, conversation_id, \
+                 message_id FROM llm_calls \
                  ORDER BY created_at, id",
             ))
             .await
@@ -281,6 +285,8 @@ impl TestApp {
                 total_tokens: r.try_get("", "total_tokens").unwrap(),
                 upstream_request_id: r.try_get("", "upstream_request_id").unwrap(),
                 has_chat: r.try_get::<i32>("", "has_chat").unwrap() == 1,
+                conversation_id: r.try_get("", "conversation_id").unwrap(),
+                message_id: r.try_get("", "message_id").unwrap(),
             })
             .collect();
         let _ = db.close().await;
@@ -299,6 +305,25 @@ pub struct EventRow {
 }
 
 impl TestApp {
+    /// Makes a streaming reply look like its process died: another owner,
+    /// and a lease renewed long ago.
+    pub async fn abandon_reply_for_test(&self, reply: &str) {
+        use sea_orm::{ConnectionTrait, Database, Statement};
+        let db = Database::connect(self.db_url.as_str())
+            .await
+            .expect("raw connection");
+        let id = uuid::Uuid::parse_str(reply).unwrap();
+        db.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "UPDATE conversation_messages SET lease_owner = 'dead-replica', \
+             lease_heartbeat_at = 0 WHERE id = $1",
+            [id.into()],
+        ))
+        .await
+        .expect("abandon the reply");
+        let _ = db.close().await;
+    }
+
     /// A conversation's recorded stream events, by id.
     pub async fn conversation_events(&self, conversation: &str) -> Vec<EventRow> {
         use sea_orm::{ConnectionTrait, Database, Statement};

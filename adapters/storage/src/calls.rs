@@ -54,6 +54,8 @@ fn row(call: &LlmCall) -> llm_calls::ActiveModel {
         total_tokens: Set(call.usage.map(|u| tokens(u.total_tokens))),
         upstream_request_id: Set(call.upstream_request_id.clone()),
         created_at: Set(call.created_at.millis()),
+        conversation_id: Set(call.reply.map(|r| r.conversation_id)),
+        message_id: Set(call.reply.map(|r| r.message_id)),
     }
 }
 

@@ -177,12 +177,14 @@ pub struct NewPost {
     pub now: Timestamp,
 }
 
-/// An assistant reply to `parent`, created `streaming`.
+/// An assistant reply to `parent`, created `streaming` and leased to the
+/// process `owner`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewReply {
     pub id: Uuid,
     pub parent: ThreadMessage,
     pub model: Option<(Provider, String)>,
+    pub owner: String,
     pub now: Timestamp,
 }
 
@@ -309,14 +311,15 @@ pub trait ConversationStore: Send + Sync {
     async fn start_reply(&self, reply: NewReply) -> Result<ThreadMessage, StorageError>;
 
     /// Appends a piece of a streaming reply's text as chunk `idx`; event
-    /// `message.delta`.
+    /// `message.delta`. `false` (nothing stored) once the reply has ended,
+    /// by another process say.
     async fn append_reply_text(
         &self,
         reply: &ThreadMessage,
         idx: u64,
         text: &str,
         now: Timestamp,
-    ) -> Result<(), StorageError>;
+    ) -> Result<bool, StorageError>;
 
     /// Ends a streaming reply; events `message.done`, then `error` when it
     /// failed. `false` when it had already ended.
@@ -399,6 +402,25 @@ pub trait ConversationStore: Send + Sync {
         user: Uuid,
         expires_at: Timestamp,
         now: Timestamp,
+    ) -> Result<(), StorageError>;
+
+    /// Renews the leases of the streaming replies `owner` runs.
+    async fn renew_reply_leases(&self, owner: &str, now: Timestamp) -> Result<(), StorageError>;
+
+    /// Streaming replies whose lease was last renewed before `before`: their
+    /// process died.
+    async fn abandoned_replies(
+        &self,
+        before: Timestamp,
+    ) -> Result<Vec<ThreadMessage>, StorageError>;
+
+    /// Announces the presence changes that time alone made (online to away
+    /// to offline) and no event has told yet: `presence.update` in each of
+    /// the user's conversations, once, whichever process sees it first.
+    async fn announce_presence(
+        &self,
+        now: Timestamp,
+        times: PresenceTimes,
     ) -> Result<(), StorageError>;
 
     /// The user's presence as last set.

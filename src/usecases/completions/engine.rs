@@ -9,7 +9,7 @@ use futures::stream::FuturesOrdered;
 use serde_json::{Value, json};
 use sybil_domain::nul::{replace_nul, replace_nul_in_json_text};
 use sybil_domain::tool_loop::{Step, limit_message, next_step, tool_message_metadata};
-use sybil_domain::{CallStatus, LlmCall, Message, Provider, Role, Usage};
+use sybil_domain::{CallStatus, LlmCall, Message, Provider, ReplyRef, Role, Usage};
 use sybil_metrics::{CompletionMode, record_completion_overhead};
 use sybil_ports::inbound::{CompletionError, CompletionEvent, CompletionOutcome, ToolCallEvent};
 use sybil_ports::outbound::{
@@ -26,6 +26,8 @@ use crate::usecases::tools::ToolRunner;
 /// async fn keeps its argument and its own copy of it.
 pub struct Prepared {
     pub chat_id: Option<Uuid>,
+    /// The `/api` assistant reply it answers, recorded on its `LlmCall` row.
+    pub reply: Option<ReplyRef>,
     pub provider: Arc<dyn LlmProvider>,
     pub provider_name: Provider,
     pub model: String,
@@ -206,6 +208,7 @@ impl Engine {
         let call = |status, error: Option<String>, usage: Option<Usage>| LlmCall {
             id: self.ids.new_id(),
             chat_id: prepared.chat_id,
+            reply: prepared.reply,
             provider: prepared.provider_name,
             model: prepared.model.clone(),
             status,

@@ -237,6 +237,7 @@ impl Setup {
         let (upstream, rx) = mpsc::unbounded_channel();
         let prepared = Box::new(Prepared {
             chat_id: Some(Uuid::from_u128(1)),
+            reply: None,
             provider: Arc::new(Puppet(Mutex::new(Some(rx)))),
             provider_name: Provider::OpenAi,
             model: "m".into(),

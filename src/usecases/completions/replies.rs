@@ -12,7 +12,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use sybil_domain::completion::SYSTEM_INSTRUCTION;
 use sybil_domain::conversation::model::{MessageRole, ReplyError, ReplyStatus, ThreadMessage};
-use sybil_domain::{Provider, Usage};
+use sybil_domain::{Provider, ReplyRef, Timestamp, Usage};
 use sybil_metrics::CompletionMode;
 use sybil_ports::inbound::{CompletionError, CompletionEvent};
 use sybil_ports::outbound::{
@@ -135,7 +135,20 @@ fn prompt(history: &[ThreadMessage]) -> Vec<PromptMessage> {
         .collect()
 }
 
-fn failed(code: &str, message: String, usage: Option<Usage>) -> ReplyEnd {
+/// The ends below are dated by `run_reply`, when the run is over.
+const UNDATED: Timestamp = Timestamp(0);
+
+fn ended(status: ReplyStatus, finish_reason: FinishReason, usage: Usage) -> ReplyEnd {
+    ReplyEnd {
+        status,
+        finish_reason,
+        error: None,
+        usage: Some(usage),
+        now: UNDATED,
+    }
+}
+
+fn failed(code: &str, message: String) -> ReplyEnd {
     ReplyEnd {
         status: ReplyStatus::Error,
         finish_reason: FinishReason::Error,
@@ -143,8 +156,8 @@ fn failed(code: &str, message: String, usage: Option<Usage>) -> ReplyEnd {
             code: code.into(),
             message,
         }),
-        usage,
-        now: sybil_domain::Timestamp(0),
+        usage: None,
+        now: UNDATED,
     }
 }
 
@@ -159,35 +172,51 @@ struct Chunks<'a> {
     after_tools: bool,
 }
 
+/// Why the reply's text could not be stored.
+enum Lost {
+    Storage(StorageError),
+    /// Another process ended the reply (it took this one for dead).
+    Ended,
+}
+
+impl Lost {
+    fn end(self) -> ReplyEnd {
+        match self {
+            Lost::Storage(e) => failed("upstream_error", format!("storage unavailable: {e}")),
+            // Its end is recorded already; this one will not be.
+            Lost::Ended => failed("interrupted", "the reply was interrupted".into()),
+        }
+    }
+}
+
 impl Chunks<'_> {
-    async fn push(
-        &mut self,
-        text: &str,
-        clock_now: sybil_domain::Timestamp,
-    ) -> Result<(), StorageError> {
+    async fn push(&mut self, text: &str, now: Timestamp) -> Result<(), Lost> {
         if text.is_empty() {
             return Ok(());
         }
         if self.after_tools {
             self.after_tools = false;
             if self.next > 0 {
-                self.append(ROUND_BREAK, clock_now).await?;
+                self.append(ROUND_BREAK, now).await?;
             }
         }
         self.round.push_str(text);
-        self.append(text, clock_now).await
+        self.append(text, now).await
     }
 
-    async fn append(
-        &mut self,
-        text: &str,
-        now: sybil_domain::Timestamp,
-    ) -> Result<(), StorageError> {
-        self.store
+    async fn append(&mut self, text: &str, now: Timestamp) -> Result<(), Lost> {
+        match self
+            .store
             .append_reply_text(self.reply, self.next, text, now)
-            .await?;
-        self.next += 1;
-        Ok(())
+            .await
+        {
+            Ok(true) => {
+                self.next += 1;
+                Ok(())
+            }
+            Ok(false) => Err(Lost::Ended),
+            Err(e) => Err(Lost::Storage(e)),
+        }
     }
 
     fn tool_round(&mut self) {
@@ -206,7 +235,7 @@ async fn run_reply(inner: &Inner, reply: &ThreadMessage, stop: Arc<Notify>) -> R
 
 async fn run_reply_inner(inner: &Inner, reply: &ThreadMessage, stop: Arc<Notify>) -> ReplyEnd {
     let Some((provider_name, model)) = reply.reply_model.clone() else {
-        return failed("no_model", "no provider and model".into(), None);
+        return failed("no_model", "no provider and model".into());
     };
     let Some(provider) = inner.providers.get(provider_name).cloned() else {
         return failed(
@@ -215,12 +244,11 @@ async fn run_reply_inner(inner: &Inner, reply: &ThreadMessage, stop: Arc<Notify>
                 provider: provider_name,
             }
             .to_string(),
-            None,
         );
     };
     let history = match inner.store.ancestry(reply).await {
         Ok(h) => h,
-        Err(e) => return failed("upstream_error", format!("storage unavailable: {e}"), None),
+        Err(e) => return Lost::Storage(e).end(),
     };
     let tools = match provider_name {
         Provider::Anthropic => Arc::default(),
@@ -228,6 +256,10 @@ async fn run_reply_inner(inner: &Inner, reply: &ThreadMessage, stop: Arc<Notify>
     };
     let prepared = Box::new(Prepared {
         chat_id: None,
+        reply: Some(ReplyRef {
+            conversation_id: reply.conversation_id,
+            message_id: reply.id,
+        }),
         provider,
         provider_name,
         model: model.clone(),
@@ -260,7 +292,7 @@ async fn run_reply_inner(inner: &Inner, reply: &ThreadMessage, stop: Arc<Notify>
     let clock = inner.engine.clock.clone();
     let record = async {
         let mut stopping = false;
-        let mut lost: Option<StorageError> = None;
+        let mut lost: Option<Lost> = None;
         let mut upstream_error: Option<String> = None;
         loop {
             tokio::select! {
@@ -286,39 +318,28 @@ async fn run_reply_inner(inner: &Inner, reply: &ThreadMessage, stop: Arc<Notify>
         (lost, upstream_error)
     };
     let (result, (lost, upstream_error)) = tokio::join!(run, record);
-    if let Some(e) = lost {
-        return failed("upstream_error", format!("storage unavailable: {e}"), None);
+    if let Some(lost) = lost {
+        return lost.end();
     }
     match result {
-        Ok(outcome) if outcome.stopped => ReplyEnd {
-            status: ReplyStatus::Stopped,
-            finish_reason: FinishReason::Cancelled,
-            error: None,
-            usage: Some(outcome.usage),
-            now: clock.now(),
-        },
+        Ok(outcome) if outcome.stopped => {
+            ended(ReplyStatus::Stopped, FinishReason::Cancelled, outcome.usage)
+        }
         Ok(outcome) => {
             // The tool-limit sentence replaces the last call's text: it
             // arrives as text of its own.
             if outcome.content != chunks.round {
                 chunks.tool_round();
-                if let Err(e) = chunks.push(&outcome.content, clock.now()).await {
-                    return failed("upstream_error", format!("storage unavailable: {e}"), None);
+                if let Err(lost) = chunks.push(&outcome.content, clock.now()).await {
+                    return lost.end();
                 }
             }
-            ReplyEnd {
-                status: ReplyStatus::Completed,
-                finish_reason: FinishReason::Stop,
-                error: None,
-                usage: Some(outcome.usage),
-                now: clock.now(),
-            }
+            ended(ReplyStatus::Completed, FinishReason::Stop, outcome.usage)
         }
         Err(CompletionError::Upstream(e)) => failed(
             "upstream_error",
             upstream_error.unwrap_or_else(|| e.provider.upstream_error_message(&e.message)),
-            None,
         ),
-        Err(other) => failed("upstream_error", other.to_string(), None),
+        Err(other) => failed("upstream_error", other.to_string()),
     }
 }

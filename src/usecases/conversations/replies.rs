@@ -45,6 +45,7 @@ impl ConversationService {
                 id: self.deps.ids.new_id(),
                 parent: post.clone(),
                 model: model.clone(),
+                owner: self.deps.settings.owner.clone(),
                 now: self.now(),
             })
             .await?;

@@ -125,6 +125,7 @@ fn service_with(
                 offline_ms: 300_000,
             },
             assistant_default: default,
+            owner: "sybil-test".into(),
         },
     })
 }
@@ -519,4 +520,42 @@ async fn heartbeats_default_to_online() {
         .heartbeat(&user(Roles::member()), None)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn maintenance_renews_its_leases_and_ends_the_replies_of_dead_processes() {
+    let mut store = MockConversationStore::new();
+    store
+        .expect_renew_reply_leases()
+        .withf(|owner, now| owner == "sybil-test" && *now == Timestamp(NOW))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    store
+        .expect_abandoned_replies()
+        .withf(|before| *before == Timestamp(NOW - 8_000))
+        .returning(|_| {
+            Ok(vec![ThreadMessage {
+                status: Some(ReplyStatus::Streaming),
+                ..message(None, MessageRole::Assistant)
+            }])
+        });
+    let ended: Arc<Mutex<Vec<ReplyEnd>>> = Arc::default();
+    let seen = ended.clone();
+    store.expect_finish_reply().returning(move |_, end| {
+        seen.lock().unwrap().push(end);
+        Ok(true)
+    });
+    store
+        .expect_announce_presence()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    service(store).maintain().await.unwrap();
+    let ended = ended.lock().unwrap();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].status, ReplyStatus::Error);
+    let error = ended[0].error.clone().unwrap();
+    assert_eq!(
+        (error.code.as_str(), error.message.as_str()),
+        ("interrupted", "the reply was interrupted")
+    );
 }

@@ -19,7 +19,10 @@ both_backends!(
 );
 
 /// A server on fresh provider fakes and a fake Exa (`web_search`).
-async fn server_with_fakes(backend: Backend, extra: &[(&str, &str)]) -> Option<(Server, Fakes, FakeExa)> {
+async fn server_with_fakes(
+    backend: Backend,
+    extra: &[(&str, &str)],
+) -> Option<(Server, Fakes, FakeExa)> {
     let fakes = Fakes::start().await;
     let exa = FakeExa::start().await;
     let mut env = fakes.env();
@@ -60,6 +63,7 @@ async fn replies_stream_through_each_provider_with_a_tool_round(backend: Backend
     };
     let mut olga = user(&server, "olga").await;
     let conv = create_conversation(&mut olga.c, "Research").await;
+    let mut replies = Vec::new();
     for (provider, fake, tools) in [
         ("openai", &fakes.openai, true),
         ("xai", &fakes.xai, true),
@@ -83,6 +87,7 @@ async fn replies_stream_through_each_provider_with_a_tool_round(backend: Backend
         assert_eq!(posted.status, 201, "{}", posted.body);
         let root = posted.body["message_id"].as_str().unwrap();
         let reply_id = posted.body["assistant_message_id"].as_str().unwrap();
+        replies.push(uuid::Uuid::parse_str(reply_id).unwrap());
         let reply = ended(&olga.c, root, reply_id).await;
         let expected = if tools {
             "Let me look.\n\nRust is a language."
@@ -100,7 +105,10 @@ async fn replies_stream_through_each_provider_with_a_tool_round(backend: Backend
             .iter()
             .map(|c| c["content"].as_str().unwrap())
             .collect();
-        assert_eq!(joined, expected, "{provider}: the chunks joined are the content");
+        assert_eq!(
+            joined, expected,
+            "{provider}: the chunks joined are the content"
+        );
         let idx: Vec<u64> = pieces.iter().map(|c| c["idx"].as_u64().unwrap()).collect();
         assert_eq!(idx, (0..pieces.len() as u64).collect::<Vec<_>>());
         let calls = fake.generation_requests();
@@ -111,6 +119,10 @@ async fn replies_stream_through_each_provider_with_a_tool_round(backend: Backend
     let rows = server.app.llm_calls().await;
     assert_eq!(rows.len(), 3, "one LlmCall row per reply: {rows:?}");
     assert!(rows.iter().all(|r| r.status == "ok" && !r.has_chat));
+    let conv_id = uuid::Uuid::parse_str(&conv).unwrap();
+    assert!(rows.iter().all(|r| r.conversation_id == Some(conv_id)));
+    let answered: Vec<uuid::Uuid> = rows.iter().filter_map(|r| r.message_id).collect();
+    assert_eq!(answered, replies, "each row names its reply");
     let rounds: Vec<i32> = rows.iter().map(|r| r.tool_rounds).collect();
     assert_eq!(rounds, [1, 1, 0]);
 }
@@ -130,24 +142,51 @@ async fn the_history_is_the_threads_ancestry(backend: Backend) {
     let mut olga = user(&server, "olga").await;
     let conv = create_conversation(&mut olga.c, "History").await;
     fakes.openai.push(Reply::text("First answer."));
-    let first = post_root(&server, &mut olga.c, &conv, json!({"content": "Question one"})).await;
+    let first = post_root(
+        &server,
+        &mut olga.c,
+        &conv,
+        json!({"content": "Question one"}),
+    )
+    .await;
     let root = first.body["message_id"].as_str().unwrap().to_string();
-    let answer = first.body["assistant_message_id"].as_str().unwrap().to_string();
+    let answer = first.body["assistant_message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     ended(&olga.c, &root, &answer).await;
     // A sibling branch that must not leak into the other branch's history,
     // and a deleted ancestor that is left out.
     let aside = user_reply(&server, &mut olga.c, &root, "An aside").await;
-    ended(&olga.c, &root, aside["assistant_message_id"].as_str().unwrap()).await;
+    ended(
+        &olga.c,
+        &root,
+        aside["assistant_message_id"].as_str().unwrap(),
+    )
+    .await;
     let gone = user_reply(&server, &mut olga.c, &answer, "Withdrawn").await;
     let gone_id = gone["message_id"].as_str().unwrap();
-    ended(&olga.c, &root, gone["assistant_message_id"].as_str().unwrap()).await;
+    ended(
+        &olga.c,
+        &root,
+        gone["assistant_message_id"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(
-        olga.c.post_empty(&format!("/api/messages/{gone_id}/delete")).await.status,
+        olga.c
+            .post_empty(&format!("/api/messages/{gone_id}/delete"))
+            .await
+            .status,
         204
     );
     fakes.openai.push(Reply::text("Second answer."));
     let second = user_reply(&server, &mut olga.c, gone_id, "Question two").await;
-    let reply = ended(&olga.c, &root, second["assistant_message_id"].as_str().unwrap()).await;
+    let reply = ended(
+        &olga.c,
+        &root,
+        second["assistant_message_id"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(reply["content"], "Second answer.");
 
     let last = fakes.openai.generation_requests().pop().unwrap().body;
@@ -156,8 +195,16 @@ async fn the_history_is_the_threads_ancestry(backend: Backend) {
     assert!(at("Question one") < at("First answer."), "{input}");
     assert!(at("First answer.") < at("Question two"), "{input}");
     assert!(at("Question one").is_some() && at("Question two").is_some());
-    assert_eq!(at("An aside"), None, "another branch is not history: {input}");
-    assert_eq!(at("Withdrawn"), None, "a deleted ancestor is left out: {input}");
+    assert_eq!(
+        at("An aside"),
+        None,
+        "another branch is not history: {input}"
+    );
+    assert_eq!(
+        at("Withdrawn"),
+        None,
+        "a deleted ancestor is left out: {input}"
+    );
 }
 
 async fn concurrent_replies_into_one_thread_lose_nothing(backend: Backend) {
@@ -180,9 +227,14 @@ async fn concurrent_replies_into_one_thread_lose_nothing(backend: Backend) {
         add(&mut olga.c, &conv, &u.id, "member").await;
         others.push(u);
     }
-    let root = post_root(&server, &mut olga.c, &conv, json!({"content": "Go", "role": "system"}))
-        .await
-        .body["message_id"]
+    let root = post_root(
+        &server,
+        &mut olga.c,
+        &conv,
+        json!({"content": "Go", "role": "system"}),
+    )
+    .await
+    .body["message_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -234,8 +286,16 @@ async fn concurrent_replies_into_one_thread_lose_nothing(backend: Backend) {
         })
         .collect();
     numbered.sort_unstable();
-    assert!(numbered.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1), "{numbered:?}");
-    let threads = olga.c.get(&format!("/api/conversations/{conv}/threads")).await;
+    assert!(
+        numbered
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1),
+        "{numbered:?}"
+    );
+    let threads = olga
+        .c
+        .get(&format!("/api/conversations/{conv}/threads"))
+        .await;
     assert_eq!(threads.body["threads"][0]["message_count"], 19);
 }
 
@@ -251,7 +311,10 @@ async fn cancelling_a_reply_kills_its_devbox_command() {
         ("CHAT_CODEX_REMOTE_PORT", port.as_str()),
         ("CHAT_CODEX_REMOTE_USER", sshd.user.as_str()),
         ("CHAT_CODEX_SSH_KEY_PATH", key.to_str().unwrap()),
-        ("CHAT_CODEX_KNOWN_HOSTS_PATH", sshd.known_hosts.to_str().unwrap()),
+        (
+            "CHAT_CODEX_KNOWN_HOSTS_PATH",
+            sshd.known_hosts.to_str().unwrap(),
+        ),
         ("CHAT_CODEX_REMOTE_WORKDIR", workdir.to_str().unwrap()),
     ];
     let Some((server, fakes, _exa)) = server_with_fakes(Backend::Sqlite, &devbox).await else {
@@ -278,7 +341,10 @@ async fn cancelling_a_reply_kills_its_devbox_command() {
     .await;
     assert_eq!(posted.status, 201, "{}", posted.body);
     let root = posted.body["message_id"].as_str().unwrap().to_string();
-    let reply = posted.body["assistant_message_id"].as_str().unwrap().to_string();
+    let reply = posted.body["assistant_message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(
         beacon.started(Duration::from_secs(10)).await,
         "the remote command started"
@@ -289,9 +355,15 @@ async fn cancelling_a_reply_kills_its_devbox_command() {
         .post_empty(&format!("/api/messages/{reply}/cancel"))
         .await
         .assert_problem(403, "RGP.RBAC.FORBIDDEN");
-    let cancelled = olga.c.post_empty(&format!("/api/messages/{reply}/cancel")).await;
+    let cancelled = olga
+        .c
+        .post_empty(&format!("/api/messages/{reply}/cancel"))
+        .await;
     assert_eq!(cancelled.status, 202, "{}", cancelled.body);
-    assert_eq!(cancelled.body, json!({"message_id": reply, "status": "cancelled"}));
+    assert_eq!(
+        cancelled.body,
+        json!({"message_id": reply, "status": "cancelled"})
+    );
     // The stop has ended the reply by the time it answers.
     let stopped = tree(&mut olga.c, &root)
         .await
@@ -305,8 +377,14 @@ async fn cancelling_a_reply_kills_its_devbox_command() {
         "the command still runs on the devbox"
     );
     assert!(!finished.exists(), "the command went on after the cancel");
-    let again = olga.c.post_empty(&format!("/api/messages/{reply}/cancel")).await;
-    assert_eq!(again.body["status"], "cancelled", "repeating gives the same answer");
+    let again = olga
+        .c
+        .post_empty(&format!("/api/messages/{reply}/cancel"))
+        .await;
+    assert_eq!(
+        again.body["status"], "cancelled",
+        "repeating gives the same answer"
+    );
     let rows = server.app.llm_calls().await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].status, "stopped");

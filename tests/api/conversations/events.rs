@@ -33,7 +33,10 @@ async fn every_change_records_its_events_in_the_contracts_order(backend: Backend
     let olga_id = uuid::Uuid::parse_str(&olga.id).unwrap();
     let ann_id = uuid::Uuid::parse_str(&ann.id).unwrap();
     let conv = create_conversation(&mut olga.c, "Team").await;
-    assert!(app.conversation_events(&conv).await.is_empty(), "creating emits nothing");
+    assert!(
+        app.conversation_events(&conv).await.is_empty(),
+        "creating emits nothing"
+    );
 
     // An add: the membership, then the target's presence.
     add(&mut olga.c, &conv, &ann.id, "member").await;
@@ -51,14 +54,21 @@ async fn every_change_records_its_events_in_the_contracts_order(backend: Backend
     let root = system_root(&server, &mut ann.c, &conv, "the plan").await;
     let events = app.conversation_events(&conv).await;
     let new = since(&events, seen);
-    assert_eq!(kinds(new), ["thread.new", "thread.activity", "unread.update"]);
+    assert_eq!(
+        kinds(new),
+        ["thread.new", "thread.activity", "unread.update"]
+    );
     let summary = &payload(&new[0])["summary"];
     assert_eq!(summary["root_id"], root);
     assert_eq!(summary["root_excerpt"], "the plan");
     assert_eq!(summary["message_count"], 1);
     assert_eq!(summary["participant_count"], 2);
     assert_eq!(payload(&new[1])["root_id"], root);
-    assert_eq!(new[2].recipient, Some(olga_id), "unread counts go to their user");
+    assert_eq!(
+        new[2].recipient,
+        Some(olga_id),
+        "unread counts go to their user"
+    );
     assert_eq!(payload(&new[2]), &json!({"root_id": root, "unread": 1}));
     seen = events.len();
 
@@ -76,7 +86,12 @@ async fn every_change_records_its_events_in_the_contracts_order(backend: Backend
     let new = since(&events, seen);
     assert_eq!(
         kinds(new),
-        ["typing.update", "thread.activity", "typing.update", "unread.update"]
+        [
+            "typing.update",
+            "thread.activity",
+            "typing.update",
+            "unread.update"
+        ]
     );
     assert_eq!(new[0].excluded, Some(ann_id), "typing goes to the others");
     assert_eq!(new[2].excluded, Some(ann_id));
@@ -104,10 +119,19 @@ async fn every_change_records_its_events_in_the_contracts_order(backend: Backend
             "error",
         ]
     );
-    assert_eq!((new[1].recipient, payload(&new[1])["unread"].clone()), (Some(ann_id), json!(1)));
+    assert_eq!(
+        (new[1].recipient, payload(&new[1])["unread"].clone()),
+        (Some(ann_id), json!(1))
+    );
     // The reply counts for everyone, by joined_at: olga, then ann.
-    assert_eq!((new[3].recipient, payload(&new[3])["unread"].clone()), (Some(olga_id), json!(3)));
-    assert_eq!((new[4].recipient, payload(&new[4])["unread"].clone()), (Some(ann_id), json!(2)));
+    assert_eq!(
+        (new[3].recipient, payload(&new[3])["unread"].clone()),
+        (Some(olga_id), json!(3))
+    );
+    assert_eq!(
+        (new[4].recipient, payload(&new[4])["unread"].clone()),
+        (Some(ann_id), json!(2))
+    );
     assert_eq!(
         payload(&new[5]),
         &json!({"message_id": reply, "root_id": root, "conversation_id": conv, "finish_reason": "error"})
@@ -127,11 +151,17 @@ async fn every_change_records_its_events_in_the_contracts_order(backend: Backend
         .await;
     assert_eq!(edited.status, 204, "{}", edited.body);
     assert_eq!(
-        olga.c.post_empty(&format!("/api/messages/{answer}/delete")).await.status,
+        olga.c
+            .post_empty(&format!("/api/messages/{answer}/delete"))
+            .await
+            .status,
         204
     );
     assert_eq!(
-        olga.c.post_empty(&format!("/api/messages/{answer}/restore")).await.status,
+        olga.c
+            .post_empty(&format!("/api/messages/{answer}/restore"))
+            .await
+            .status,
         204
     );
     let events = app.conversation_events(&conv).await;
@@ -149,16 +179,29 @@ async fn every_change_records_its_events_in_the_contracts_order(backend: Backend
     assert_eq!(payload(&new[0])["action"], "edited");
     assert_eq!(payload(&new[0])["message"]["content"], "step one, revised");
     assert_eq!(payload(&new[1])["action"], "deleted");
-    assert_eq!(payload(&new[1])["message"]["content"], "", "deleted text is not sent");
-    assert_eq!((new[2].recipient, payload(&new[2])["unread"].clone()), (Some(olga_id), json!(2)));
+    assert_eq!(
+        payload(&new[1])["message"]["content"],
+        "",
+        "deleted text is not sent"
+    );
+    assert_eq!(
+        (new[2].recipient, payload(&new[2])["unread"].clone()),
+        (Some(olga_id), json!(2))
+    );
     assert_eq!(payload(&new[3])["action"], "restored");
     assert_eq!(payload(&new[3])["message"]["content"], "step one, revised");
-    assert_eq!((new[4].recipient, payload(&new[4])["unread"].clone()), (Some(olga_id), json!(3)));
+    assert_eq!(
+        (new[4].recipient, payload(&new[4])["unread"].clone()),
+        (Some(olga_id), json!(3))
+    );
     seen = events.len();
 
     // Mark read (the caller only), a presence change, a removal.
     assert_eq!(
-        olga.c.post_empty(&format!("/api/threads/{root}/read")).await.status,
+        olga.c
+            .post_empty(&format!("/api/threads/{root}/read"))
+            .await
+            .status,
         204
     );
     let away = olga
@@ -170,16 +213,28 @@ async fn every_change_records_its_events_in_the_contracts_order(backend: Backend
         .c
         .post("/api/presence/heartbeat", json!({"status": "away"}))
         .await;
-    assert_eq!(same.status, 204, "a heartbeat that changes nothing sends nothing");
+    assert_eq!(
+        same.status, 204,
+        "a heartbeat that changes nothing sends nothing"
+    );
     let removed = olga
         .c
-        .delete(&format!("/api/conversations/{conv}/participants/{}", ann.id))
+        .delete(&format!(
+            "/api/conversations/{conv}/participants/{}",
+            ann.id
+        ))
         .await;
     assert_eq!(removed.status, 204);
     let events = app.conversation_events(&conv).await;
     let new = since(&events, seen);
-    assert_eq!(kinds(new), ["unread.update", "presence.update", "membership.changed"]);
-    assert_eq!((new[0].recipient, payload(&new[0])["unread"].clone()), (Some(olga_id), json!(0)));
+    assert_eq!(
+        kinds(new),
+        ["unread.update", "presence.update", "membership.changed"]
+    );
+    assert_eq!(
+        (new[0].recipient, payload(&new[0])["unread"].clone()),
+        (Some(olga_id), json!(0))
+    );
     assert_eq!(payload(&new[1])["status"], "away");
     assert_eq!(payload(&new[1])["user_id"], olga.id);
     assert_eq!(

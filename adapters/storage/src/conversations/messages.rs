@@ -27,6 +27,8 @@ struct Draft<'a> {
     content: &'a str,
     status: Option<ReplyStatus>,
     model: Option<&'a (Provider, String)>,
+    /// The process running a reply.
+    owner: Option<&'a str>,
     now: Timestamp,
 }
 
@@ -144,8 +146,9 @@ impl SeaOrmStorage {
         self.run(
             txn,
             "INSERT INTO conversation_messages (id, conversation_id, seq, root_id, parent_id, \
-             author_user_id, role, content, path, created_at, status, provider, model) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             author_user_id, role, content, path, created_at, status, provider, model, \
+             lease_owner, lease_heartbeat_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             vec![
                 stored.id.into(),
                 stored.conversation_id.into(),
@@ -160,6 +163,8 @@ impl SeaOrmStorage {
                 stored.status.map(|s| s.as_str()).into(),
                 draft.model.map(|(p, _)| p.as_str()).into(),
                 draft.model.map(|(_, m)| m.clone()).into(),
+                draft.owner.map(str::to_string).into(),
+                draft.owner.map(|_| draft.now.millis()).into(),
             ],
         )
         .await?;
@@ -263,6 +268,7 @@ impl SeaOrmStorage {
                     content: &post.content,
                     status: None,
                     model: None,
+                    owner: None,
                     now: post.now,
                 },
             )
@@ -328,6 +334,7 @@ impl SeaOrmStorage {
                     content: "",
                     status: Some(ReplyStatus::Streaming),
                     model: reply.model.as_ref(),
+                    owner: Some(&reply.owner),
                     now: reply.now,
                 },
             )
@@ -353,14 +360,20 @@ impl SeaOrmStorage {
         idx: u64,
         text: &str,
         now: Timestamp,
-    ) -> Result<(), StorageError> {
+    ) -> Result<bool, StorageError> {
         let (txn, _turn) = self.begin_write().await?;
-        self.run(
-            &txn,
-            "UPDATE conversation_messages SET content = content || $2 WHERE id = $1",
-            vec![reply.id.into(), text.into()],
-        )
-        .await?;
+        let streaming = self
+            .run(
+                &txn,
+                "UPDATE conversation_messages SET content = content || $2 \
+                 WHERE id = $1 AND status = 'streaming'",
+                vec![reply.id.into(), text.into()],
+            )
+            .await?;
+        if streaming == 0 {
+            self.rollback(txn).await?;
+            return Ok(false);
+        }
         self.run(
             &txn,
             "INSERT INTO message_chunks (message_id, idx, content, created_at) \
@@ -386,7 +399,8 @@ impl SeaOrmStorage {
             },
         );
         self.record(&txn, events, now).await?;
-        self.commit(txn).await
+        self.commit(txn).await?;
+        Ok(true)
     }
 
     pub(crate) async fn write_reply_end(
@@ -403,7 +417,8 @@ impl SeaOrmStorage {
             .run(
                 &txn,
                 "UPDATE conversation_messages SET status = $2, error_code = $3, \
-                 error_message = $4 WHERE id = $1 AND status = 'streaming'",
+                 error_message = $4, lease_owner = NULL, lease_heartbeat_at = NULL \
+                 WHERE id = $1 AND status = 'streaming'",
                 vec![
                     reply.id.into(),
                     end.status.as_str().into(),
@@ -439,6 +454,35 @@ impl SeaOrmStorage {
         self.record(&txn, events, end.now).await?;
         self.commit(txn).await?;
         Ok(true)
+    }
+
+    pub(crate) async fn renew_leases(
+        &self,
+        owner: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        self.run(
+            &self.db,
+            "UPDATE conversation_messages SET lease_heartbeat_at = $2 \
+             WHERE lease_owner = $1 AND status = 'streaming'",
+            vec![owner.into(), now.millis().into()],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub(crate) async fn list_abandoned(
+        &self,
+        before: Timestamp,
+    ) -> Result<Vec<ThreadMessage>, StorageError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM conversation_messages \
+             WHERE status = 'streaming' AND lease_heartbeat_at < $1"
+        );
+        let rows = self
+            .rows(&self.db, &sql, vec![before.millis().into()])
+            .await?;
+        rows.iter().map(message_row).collect()
     }
 
     pub(crate) async fn list_thread(

@@ -110,6 +110,69 @@ impl SeaOrmStorage {
         Ok(())
     }
 
+    /// Announces each status that time changed since it was last announced.
+    /// A user without a presence row was last seen signing in: online.
+    pub(crate) async fn announce_decayed_presence(
+        &self,
+        now: Timestamp,
+        times: PresenceTimes,
+    ) -> Result<(), StorageError> {
+        let rows = self
+            .rows(
+                &self.db,
+                "SELECT u.id, u.last_seen_at, p.status, p.announced FROM users u \
+                 LEFT JOIN user_presence p ON p.user_id = u.id \
+                 WHERE u.last_seen_at IS NOT NULL \
+                 AND (p.announced IS NULL OR p.announced <> 'offline')",
+                vec![],
+            )
+            .await?;
+        for row in &rows {
+            let user: Uuid = get(row, "id")?;
+            let seen = maybe_millis(row, "last_seen_at")?;
+            let set = presence_status(get(row, "status")?)?;
+            let announced = presence_status(get(row, "announced")?)?;
+            let shown = times.status(set, seen, now);
+            if shown == announced {
+                continue;
+            }
+            let (txn, _turn) = self.begin_write().await?;
+            // Whoever changes the announced status first announces it.
+            let claimed = self
+                .run(
+                    &txn,
+                    "INSERT INTO user_presence (user_id, status, announced) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id) DO UPDATE SET announced = excluded.announced \
+                     WHERE user_presence.announced = $4",
+                    vec![
+                        user.into(),
+                        set.as_str().into(),
+                        shown.as_str().into(),
+                        announced.as_str().into(),
+                    ],
+                )
+                .await?;
+            if claimed == 0 {
+                self.rollback(txn).await?;
+                continue;
+            }
+            let mut events = Events::default();
+            for conversation in self.conversations_of(&txn, user).await? {
+                events.push(
+                    conversation,
+                    ConversationEvent::PresenceUpdate {
+                        user_id: user,
+                        status: shown,
+                        last_seen_at: seen,
+                    },
+                );
+            }
+            self.record(&txn, events, now).await?;
+            self.commit(txn).await?;
+        }
+        Ok(())
+    }
+
     /// Ends `user`'s typing in the conversation; when it was typing in the
     /// thread of `root` until after `now`, `typing.update` says it stopped.
     pub(crate) async fn stop_typing(

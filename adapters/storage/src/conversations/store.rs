@@ -136,7 +136,7 @@ impl ConversationStore for BoundedStorage {
         idx: u64,
         text: &str,
         now: Timestamp,
-    ) -> Result<(), StorageError> {
+    ) -> Result<bool, StorageError> {
         let s = self.inner();
         s.bounded(s.write_reply_text(reply, idx, text, now)).await
     }
@@ -233,6 +233,28 @@ impl ConversationStore for BoundedStorage {
         let s = self.inner();
         s.bounded(s.write_typing(conversation, root, user, expires_at, now))
             .await
+    }
+
+    async fn renew_reply_leases(&self, owner: &str, now: Timestamp) -> Result<(), StorageError> {
+        let s = self.inner();
+        s.bounded(s.renew_leases(owner, now)).await
+    }
+
+    async fn abandoned_replies(
+        &self,
+        before: Timestamp,
+    ) -> Result<Vec<ThreadMessage>, StorageError> {
+        let s = self.inner();
+        s.bounded(s.list_abandoned(before)).await
+    }
+
+    async fn announce_presence(
+        &self,
+        now: Timestamp,
+        times: PresenceTimes,
+    ) -> Result<(), StorageError> {
+        let s = self.inner();
+        s.bounded(s.announce_decayed_presence(now, times)).await
     }
 
     async fn presence(&self, user: Uuid) -> Result<PresenceSeen, StorageError> {

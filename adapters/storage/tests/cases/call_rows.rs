@@ -15,6 +15,7 @@ pub fn sample_call(chat_id: Option<Uuid>, model: &str) -> LlmCall {
     LlmCall {
         id: Uuid::now_v7(),
         chat_id,
+        reply: None,
         provider: Provider::OpenAi,
         model: model.into(),
         status: CallStatus::Ok,

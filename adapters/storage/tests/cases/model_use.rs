@@ -47,6 +47,7 @@ fn call(chat_id: Option<Uuid>, status: CallStatus) -> LlmCall {
     LlmCall {
         id: Uuid::now_v7(),
         chat_id,
+        reply: None,
         provider: Provider::Xai,
         model: "grok-3-mini".into(),
         status,
