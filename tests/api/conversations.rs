@@ -196,6 +196,42 @@ pub async fn tree(c: &mut Client, root: &str) -> Vec<Value> {
     got.body["messages"].as_array().expect("messages").clone()
 }
 
+/// A server on fresh provider fakes (and `extra`), with their fakes.
+pub async fn start_with_fakes(
+    backend: Backend,
+    extra: &[(&str, &str)],
+) -> Option<(Server, crate::helpers::Fakes)> {
+    let fakes = crate::helpers::Fakes::start().await;
+    let mut env = fakes.env();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = start(backend, &vars).await?;
+    Some((server, fakes))
+}
+
+/// The message `id` of the thread of `root` once `done` holds of it: what
+/// a reply does after the post's answer has gone out.
+pub async fn once(c: &Client, root: &str, id: &str, done: fn(&Value) -> bool) -> Value {
+    let (c, root, id) = (c.clone(), root.to_string(), id.to_string());
+    crate::helpers::eventually(std::time::Duration::from_secs(20), || {
+        let (mut c, root, id) = (c.clone(), root.clone(), id.clone());
+        async move {
+            let found = tree(&mut c, &root)
+                .await
+                .into_iter()
+                .find(|m| m["id"] == id.as_str())?;
+            done(&found).then_some(found)
+        }
+    })
+    .await
+    .expect("the message got there")
+}
+
+/// The reply `id` once it has ended.
+pub async fn ended(c: &Client, root: &str, id: &str) -> Value {
+    once(c, root, id, |m| m["status"] != "streaming").await
+}
+
 /// One message of a thread, as the tree shows it.
 pub async fn message(c: &mut Client, root: &str, id: &str) -> Value {
     tree(c, root)

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use sybil_testkit::sshd::{Beacon, sshd};
 use sybil_testkit::{FakeExa, Reply};
 
-use super::{add, create_conversation, post_root, start, tree, user, user_reply};
+use super::{add, create_conversation, ended, post_root, start_with_fakes, tree, user, user_reply};
 use crate::accounts::kit::{Backend, Client, Server, both_backends};
-use crate::helpers::{Fakes, eventually};
+use crate::helpers::Fakes;
 
 both_backends!(
     replies_stream_through_each_provider_with_a_tool_round,
@@ -23,32 +23,15 @@ async fn server_with_fakes(
     backend: Backend,
     extra: &[(&str, &str)],
 ) -> Option<(Server, Fakes, FakeExa)> {
-    let fakes = Fakes::start().await;
     let exa = FakeExa::start().await;
-    let mut env = fakes.env();
-    env.push(("EXA_API_KEY".into(), exa.api_key()));
-    env.push(("EXA_BASE_URL".into(), exa.base_url()));
-    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let server = start(backend, &vars).await?;
+    let (key, url) = (exa.api_key(), exa.base_url());
+    let mut vars = vec![
+        ("EXA_API_KEY", key.as_str()),
+        ("EXA_BASE_URL", url.as_str()),
+    ];
+    vars.extend_from_slice(extra);
+    let (server, fakes) = start_with_fakes(backend, &vars).await?;
     Some((server, fakes, exa))
-}
-
-/// The reply once it has ended (it runs after the post's answer).
-async fn ended(c: &Client, root: &str, reply: &str) -> Value {
-    let (c, root, reply) = (c.clone(), root.to_string(), reply.to_string());
-    eventually(Duration::from_secs(20), || {
-        let (mut c, root, reply) = (c.clone(), root.clone(), reply.clone());
-        async move {
-            let found = tree(&mut c, &root)
-                .await
-                .into_iter()
-                .find(|m| m["id"] == reply.as_str())?;
-            (found["status"] != "streaming").then_some(found)
-        }
-    })
-    .await
-    .expect("the reply ended")
 }
 
 async fn chunks(c: &mut Client, reply: &str) -> Vec<Value> {

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sybil_testkit::Reply;
 
-use super::{add, create_conversation, post_root, start, tree, user};
-use crate::accounts::kit::{Backend, Client, both_backends};
-use crate::helpers::{Fakes, eventually};
+use super::{add, create_conversation, ended, once, post_root, start, start_with_fakes, user};
+use crate::accounts::kit::{Backend, both_backends};
+use crate::helpers::eventually;
 
 both_backends!(
     a_reply_whose_process_died_is_ended_with_its_text_kept,
@@ -17,28 +17,8 @@ both_backends!(
     presence_that_time_changes_is_announced_once,
 );
 
-/// The message `id` of the thread of `root` once `done` says so.
-async fn when(c: &Client, root: &str, id: &str, done: fn(&Value) -> bool) -> Value {
-    let (c, root, id) = (c.clone(), root.to_string(), id.to_string());
-    eventually(Duration::from_secs(20), || {
-        let (mut c, root, id) = (c.clone(), root.clone(), id.clone());
-        async move {
-            let found = tree(&mut c, &root)
-                .await
-                .into_iter()
-                .find(|m| m["id"] == id.as_str())?;
-            done(&found).then_some(found)
-        }
-    })
-    .await
-    .expect("the reply got there")
-}
-
 async fn a_reply_whose_process_died_is_ended_with_its_text_kept(backend: Backend) {
-    let fakes = Fakes::start().await;
-    let env = fakes.env();
-    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let Some(server) = start(backend, &vars).await else {
+    let Some((server, fakes)) = start_with_fakes(backend, &[]).await else {
         return;
     };
     let mut olga = user(&server, "olga").await;
@@ -58,11 +38,11 @@ async fn a_reply_whose_process_died_is_ended_with_its_text_kept(backend: Backend
         .as_str()
         .unwrap()
         .to_string();
-    let partial = when(&olga.c, &root, &reply, |m| m["content"] != "").await;
+    let partial = once(&olga.c, &root, &reply, |m| m["content"] != "").await;
     assert_eq!(partial["status"], "streaming");
 
     server.app.abandon_reply_for_test(&reply).await;
-    let ended = when(&olga.c, &root, &reply, |m| m["status"] != "streaming").await;
+    let ended = ended(&olga.c, &root, &reply).await;
     assert_eq!(ended["status"], "error");
     assert_eq!(
         ended["error"],
@@ -83,10 +63,7 @@ async fn a_reply_whose_process_died_is_ended_with_its_text_kept(backend: Backend
 }
 
 async fn a_provider_failure_ends_the_reply_with_its_error(backend: Backend) {
-    let fakes = Fakes::start().await;
-    let env = fakes.env();
-    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let Some(server) = start(backend, &vars).await else {
+    let Some((server, fakes)) = start_with_fakes(backend, &[]).await else {
         return;
     };
     let mut olga = user(&server, "olga").await;
@@ -108,7 +85,7 @@ async fn a_provider_failure_ends_the_reply_with_its_error(backend: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    let ended = when(&olga.c, &root, &reply, |m| m["status"] != "streaming").await;
+    let ended = ended(&olga.c, &root, &reply).await;
     assert_eq!(ended["status"], "error", "{ended}");
     assert_eq!(ended["error"]["code"], "upstream_error");
     let message = ended["error"]["message"].as_str().unwrap();
