@@ -187,7 +187,9 @@ fn services(
     // A name of its own per process: a restarted server does not adopt the
     // jobs of the one that died.
     let owner = format!("sybil-{}", UuidV7Ids.new_id());
-    let jobs = Arc::new(JobHub::new(storage.clone(), clock.clone(), owner.clone()));
+    let jobs = Arc::new(
+        JobHub::new(storage.clone(), clock.clone(), owner.clone()).with_wakeups(storage.clone()),
+    );
     let completions = Arc::new(CompletionService::new(CompletionDeps {
         chats: storage.clone(),
         calls: Arc::new(calls.clone()),
@@ -212,10 +214,13 @@ fn services(
         clock: clock.clone(),
         ids: ids.clone(),
         replies: Arc::new(completions.thread_replies(storage.clone())),
+        wakeups: storage.clone(),
         settings: ConversationSettings {
             presence: config.conversations.presence,
             assistant_default: config.conversations.assistant_default.clone(),
             owner,
+            stream_max_lag: config.conversations.stream_max_lag,
+            stream_retention: config.conversations.stream_retention,
         },
     }));
     let services = Services {
@@ -250,6 +255,8 @@ fn auth(config: &Config) -> AuthConfig {
             cors: a.cors_origins.clone(),
             trusted_proxies: a.trusted_proxies.clone(),
             oauth_success_url: a.oauth_success_url.clone(),
+            stream_keepalive: config.conversations.stream_keepalive,
+            stream_session_check: config.conversations.stream_session_check,
         },
     }
 }
@@ -303,6 +310,9 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
         let storage = migrate(config).await?;
+        // PostgreSQL: other processes' committed changes wake this one's
+        // followers.
+        storage.spawn_listener(config.database_url.expose());
         let (services, background) = services(config, storage, clock)?;
         background.models.spawn_refresh(MODEL_REFRESH);
         background

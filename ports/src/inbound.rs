@@ -20,8 +20,8 @@ pub use completions::{
 };
 pub use conversations::{
     CancelOutcome, ConversationDetail, ConversationError, ConversationPage, ConversationUseCases,
-    IssuedInvite, NewConversation, NewInvite, NewMessage, Posted, ShownParticipant, ThreadPage,
-    TreePage,
+    IssuedInvite, NewConversation, NewInvite, NewMessage, Posted, ShownParticipant, StreamItem,
+    ThreadPage, TreePage,
 };
 pub use jobs::{JobError, ResumableCompletions};
 pub use models::{ModelList, ModelUseCases};

@@ -11,6 +11,7 @@ pub mod searches;
 pub mod secrets;
 pub mod storage;
 pub mod tools;
+pub mod wakeups;
 
 pub use accounts::{
     AccountStore, AccountWriteError, IdentityLink, StoredSession, TakenField, UserChange,
@@ -18,9 +19,9 @@ pub use accounts::{
 };
 pub use clock::{Clock, IdGenerator};
 pub use conversations::{
-    AcceptOutcome, ConversationEvent, ConversationStore, DeleteOutcome, EditOutcome, FinishReason,
-    MembershipAction, MessageAction, MessageChunk, NewPost, NewReply, RemoveOutcome, ReplyEnd,
-    SetRoleOutcome, StoredInvite,
+    AcceptOutcome, ConversationEvent, ConversationStore, DeleteOutcome, EditOutcome, EventBatch,
+    FinishReason, MembershipAction, MessageAction, MessageChunk, NewPost, NewReply, RemoveOutcome,
+    ReplyEnd, SetRoleOutcome, StoredEvent, StoredInvite,
 };
 pub use identity::{ExternalIdentity, IdentityError, IdentityProvider};
 pub use jobs::{CompletionJob, JobStatus, JobStore, RecordedEvent};
@@ -36,3 +37,4 @@ pub use tools::{
     ExaAnswerResponse, ExaApi, ExaSearchRequest, ExaSearchResponse, ExecOutput, FetchedPage,
     PageFetcher, RemoteShell, SearchHit, ToolError, WebSearch,
 };
+pub use wakeups::{Topic, Wakeup, Wakeups};

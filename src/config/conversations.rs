@@ -1,5 +1,8 @@
 //! The settings of `/api` conversations (§1.8 of COLLAB-API.md): presence
-//! times and the assistant's default provider and model.
+//! times, the assistant's default provider and model, and the stream's
+//! retention, lag limit, keep-alive and session checks.
+
+use std::time::Duration;
 
 use sybil_domain::Provider;
 use sybil_domain::conversation::presence::PresenceTimes;
@@ -11,6 +14,14 @@ pub struct ConversationsConfig {
     pub presence: PresenceTimes,
     /// `ASSISTANT_DEFAULT_PROVIDER` and `ASSISTANT_DEFAULT_MODEL` (both or neither).
     pub assistant_default: Option<(Provider, String)>,
+    /// `SSE_RETENTION_SECONDS`.
+    pub stream_retention: Duration,
+    /// `SSE_MAX_LAG_EVENTS`.
+    pub stream_max_lag: u64,
+    /// `SSE_KEEPALIVE_SECONDS`.
+    pub stream_keepalive: Duration,
+    /// `STREAM_SESSION_CHECK_SECONDS`.
+    pub stream_session_check: Duration,
 }
 
 pub(super) fn conversations(r: &mut Reader) -> ConversationsConfig {
@@ -54,5 +65,9 @@ pub(super) fn conversations(r: &mut Reader) -> ConversationsConfig {
             offline_ms: ms(offline),
         },
         assistant_default,
+        stream_retention: Duration::from_secs(r.positive("SSE_RETENTION_SECONDS", 172_800)),
+        stream_max_lag: r.positive("SSE_MAX_LAG_EVENTS", 1000),
+        stream_keepalive: Duration::from_secs(r.positive("SSE_KEEPALIVE_SECONDS", 15)),
+        stream_session_check: Duration::from_secs(r.positive("STREAM_SESSION_CHECK_SECONDS", 60)),
     }
 }

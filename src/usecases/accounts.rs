@@ -128,6 +128,10 @@ impl AccountUseCases for AccountService {
         self.refresh_now(signed_in).await
     }
 
+    async fn session_alive(&self, session: Uuid) -> Result<bool, AccountError> {
+        self.alive(session).await
+    }
+
     async fn logout(&self, signed_in: &SignedIn) -> Result<(), AccountError> {
         self.end_session(signed_in).await
     }

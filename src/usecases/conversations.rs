@@ -8,6 +8,7 @@ mod membership;
 mod messages;
 mod presence;
 mod replies;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -20,7 +21,7 @@ use sybil_domain::conversation::permissions::{Action, permits};
 use sybil_domain::conversation::presence::PresenceTimes;
 use sybil_domain::{Provider, Timestamp};
 use sybil_ports::inbound::ConversationError;
-use sybil_ports::outbound::{Clock, ConversationStore, IdGenerator, TokenSource};
+use sybil_ports::outbound::{Clock, ConversationStore, IdGenerator, TokenSource, Wakeups};
 use uuid::Uuid;
 
 pub use replies::ReplyRunner;
@@ -34,6 +35,10 @@ pub struct ConversationSettings {
     pub assistant_default: Option<(Provider, String)>,
     /// This process's name: the replies it runs are leased to it.
     pub owner: String,
+    /// `SSE_MAX_LAG_EVENTS`: a live follower further behind must resync.
+    pub stream_max_lag: u64,
+    /// `SSE_RETENTION_SECONDS`: how long events stay for replay.
+    pub stream_retention: std::time::Duration,
 }
 
 pub struct ConversationDeps {
@@ -42,6 +47,7 @@ pub struct ConversationDeps {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub replies: Arc<dyn ReplyRunner>,
+    pub wakeups: Arc<dyn Wakeups>,
     pub settings: ConversationSettings,
 }
 
@@ -266,5 +272,17 @@ impl sybil_ports::inbound::ConversationUseCases for ConversationService {
         status: Option<sybil_domain::conversation::PresenceStatus>,
     ) -> Result<(), ConversationError> {
         self.beat(user, status).await
+    }
+
+    async fn follow(
+        &self,
+        user: &User,
+        conversation: Uuid,
+        cursor: Option<u64>,
+    ) -> Result<
+        futures::stream::BoxStream<'static, sybil_ports::inbound::StreamItem>,
+        ConversationError,
+    > {
+        self.follow_conversation(user, conversation, cursor).await
     }
 }

@@ -14,6 +14,7 @@ mod membership;
 mod messages;
 mod permissions;
 mod replies;
+pub mod stream;
 mod threads;
 mod typing_presence;
 mod unread;

@@ -324,6 +324,23 @@ impl TestApp {
         let _ = db.close().await;
     }
 
+    /// Removes a conversation's events up to `upto`, as retention would.
+    pub async fn expire_events_for_test(&self, conversation: &str, upto: i64) {
+        use sea_orm::{ConnectionTrait, Database, Statement};
+        let db = Database::connect(self.db_url.as_str())
+            .await
+            .expect("raw connection");
+        let id = uuid::Uuid::parse_str(conversation).unwrap();
+        db.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "DELETE FROM conversation_events WHERE conversation_id = $1 AND id <= $2",
+            [id.into(), upto.into()],
+        ))
+        .await
+        .expect("expire events");
+        let _ = db.close().await;
+    }
+
     /// A conversation's recorded stream events, by id.
     pub async fn conversation_events(&self, conversation: &str) -> Vec<EventRow> {
         use sea_orm::{ConnectionTrait, Database, Statement};

@@ -50,6 +50,27 @@ impl PgDatabase {
         &self.url
     }
 
+    /// Cuts the connections to this database whose `application_name` is
+    /// `name`, as a failing network or an operator would; how many.
+    pub async fn terminate_connections_of(&self, name: &str) -> usize {
+        let admin = Database::connect(self.admin_url.as_str())
+            .await
+            .expect("admin");
+        let rows = admin
+            .query_all_raw(sea_orm::Statement::from_string(
+                admin.get_database_backend(),
+                format!(
+                    "SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity \
+                     WHERE datname = '{}' AND application_name = '{name}'",
+                    self.name
+                ),
+            ))
+            .await
+            .expect("terminate");
+        let _ = admin.close().await;
+        rows.len()
+    }
+
     /// Ends every session on the database and drops it now.
     pub async fn drop_now(&self) {
         drop_database(&self.admin_url, &self.name)

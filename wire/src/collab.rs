@@ -7,6 +7,6 @@ pub mod events;
 pub mod names;
 pub mod views;
 
-pub use events::event_json;
+pub use events::{blank_text, event_json};
 pub use names::{ConversationRoleName, MessageRoleName, PresenceStatusName, ReplyStatusName};
 pub use views::{MessageErrorBody, MessageView, ThreadSummaryView};

@@ -16,6 +16,7 @@ mod problem;
 mod reply;
 mod request_body;
 mod routes;
+mod stream_api;
 mod threads_api;
 mod users_api;
 
@@ -31,6 +32,7 @@ pub use cors::CorsOrigins;
 pub use guard::{CollabConfig, Guard, guard};
 pub use oauth_api::OAuthApi;
 pub use routes::{ApiRoute, ROUTES};
+pub use stream_api::StreamApi;
 pub use threads_api::ThreadsApi;
 pub use users_api::UsersApi;
 

@@ -74,6 +74,7 @@ pub type ApiService = OpenApiService<
         collab::UsersApi,
         collab::ConversationsApi,
         collab::ThreadsApi,
+        collab::StreamApi,
     ),
     (),
 >;
@@ -101,6 +102,12 @@ pub fn api_service(services: &Services, auth: &AuthConfig) -> ApiService {
             },
             collab::ThreadsApi {
                 conversations: services.conversations.clone(),
+            },
+            collab::StreamApi {
+                conversations: services.conversations.clone(),
+                accounts: services.accounts.clone(),
+                keepalive: auth.collab.stream_keepalive,
+                session_check: auth.collab.stream_session_check,
             },
         ),
         "Sybil API",

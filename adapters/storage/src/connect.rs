@@ -22,6 +22,7 @@ use sybil_ports::outbound::StorageError;
 use tokio::sync::Mutex;
 
 use crate::error::Redactor;
+use crate::wakeups::Signals;
 
 /// Bounds both opening a connection and waiting for a free one, so an outage
 /// answers 503 within 5 s instead of hanging a request.
@@ -50,6 +51,8 @@ pub struct SeaOrmStorage {
     /// PostgreSQL only: a connection of its own for migrations, which may
     /// run longer than the pool's statement timeout allows.
     migrations: Option<ConnectOptions>,
+    /// This process's followers, woken by committed changes (`wakeups.rs`).
+    pub(crate) signals: Arc<Signals>,
 }
 
 // Hand-written: the pool's own Debug prints its connect options, password included.
@@ -212,6 +215,7 @@ impl SeaOrmStorage {
             redactor,
             writers,
             migrations,
+            signals: Arc::default(),
         }
     }
 

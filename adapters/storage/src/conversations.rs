@@ -11,4 +11,5 @@ mod presence;
 mod reads;
 mod rows;
 mod store;
+mod stream;
 mod unread;

@@ -8,7 +8,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sybil_domain::Timestamp;
 use sybil_ports::inbound::CompletionEvent;
-use sybil_ports::outbound::{CompletionJob, JobStatus, JobStore, RecordedEvent, StorageError};
+use sybil_ports::outbound::{
+    CompletionJob, JobStatus, JobStore, RecordedEvent, StorageError, Topic,
+};
 use sybil_wire::StreamEvent;
 use uuid::Uuid;
 
@@ -93,8 +95,8 @@ impl JobStore for SeaOrmStorage {
         events::Entity::insert(row)
             .exec_without_returning(&self.db)
             .await
-            .map(|_| ())
-            .map_err(|e| self.fail(e))
+            .map_err(|e| self.fail(e))?;
+        self.wake(Topic::Job(job_id)).await
     }
 
     async fn events_after(
@@ -127,6 +129,9 @@ impl JobStore for SeaOrmStorage {
             .exec(&self.db)
             .await
             .map_err(|e| self.fail(e))?;
+        if done.rows_affected > 0 {
+            self.wake(Topic::Job(id)).await?;
+        }
         Ok(done.rows_affected > 0)
     }
 
@@ -139,6 +144,9 @@ impl JobStore for SeaOrmStorage {
             .exec(&self.db)
             .await
             .map_err(|e| self.fail(e))?;
+        if asked.rows_affected > 0 {
+            self.wake(Topic::JobStop(id)).await?;
+        }
         Ok(asked.rows_affected > 0)
     }
 

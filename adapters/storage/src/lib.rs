@@ -15,8 +15,10 @@ mod mapper;
 mod searches;
 mod sessions;
 mod transcript;
+mod wakeups;
 mod write;
 
 pub use bounded::BoundedStorage;
 pub use call_writer::QueuedCallLog;
 pub use connect::SeaOrmStorage;
+pub use wakeups::LISTENER_NAME;

@@ -241,6 +241,11 @@ pub trait AccountUseCases: Send + Sync {
     /// Rotates now (`POST /api/auth/refresh`).
     async fn refresh(&self, signed_in: &SignedIn) -> Result<IssuedSession, AccountError>;
 
+    /// Whether the session that opened a stream is still good: it or the
+    /// session that replaced it by rotation, unexpired, unrevoked, its
+    /// account enabled (§6.1).
+    async fn session_alive(&self, session: Uuid) -> Result<bool, AccountError>;
+
     /// Ends the session (and the other one of a rotation still in grace).
     async fn logout(&self, signed_in: &SignedIn) -> Result<(), AccountError>;
 

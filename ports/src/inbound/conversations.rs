@@ -8,7 +8,9 @@ use sybil_domain::conversation::{ConversationRole, PresenceStatus};
 use sybil_domain::{Provider, Timestamp};
 use uuid::Uuid;
 
-use crate::outbound::{MessageChunk, StorageError};
+use futures::stream::BoxStream;
+
+use crate::outbound::{MessageChunk, StorageError, StoredEvent};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConversationError {
@@ -109,6 +111,16 @@ pub struct Posted {
 pub enum CancelOutcome {
     Cancelled,
     Completed,
+}
+
+/// What a conversation's stream sends (§6.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamItem {
+    /// A recorded event, with its id.
+    Event(StoredEvent),
+    /// `resync_required`: the follower must reload and reconnect; the
+    /// stream ends after it.
+    Resync(String),
 }
 
 #[cfg_attr(feature = "mock", mockall::automock)]
@@ -233,4 +245,14 @@ pub trait ConversationUseCases: Send + Sync {
         user: &User,
         status: Option<PresenceStatus>,
     ) -> Result<(), ConversationError>;
+
+    /// The conversation's events for `user`: those after `cursor` that are
+    /// retained, then live ones; without a cursor, only those committed
+    /// after this call. Ends after the user's own removal.
+    async fn follow(
+        &self,
+        user: &User,
+        conversation: Uuid,
+        cursor: Option<u64>,
+    ) -> Result<BoxStream<'static, StreamItem>, ConversationError>;
 }

@@ -224,6 +224,26 @@ pub struct MessageChunk {
     pub created_at: Timestamp,
 }
 
+/// A recorded event as a follower reads it: `data` is the frame's JSON,
+/// the text of a message deleted since blanked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: u64,
+    pub kind: String,
+    pub data: String,
+}
+
+/// A follower's read: its events, and where the conversation's ids stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventBatch {
+    /// The events after the cursor that the user may receive, by id.
+    pub events: Vec<StoredEvent>,
+    /// The conversation's newest event id (of any recipient).
+    pub newest: u64,
+    /// The oldest id retention kept, if any event is kept.
+    pub oldest: Option<u64>,
+}
+
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
@@ -422,6 +442,19 @@ pub trait ConversationStore: Send + Sync {
         now: Timestamp,
         times: PresenceTimes,
     ) -> Result<(), StorageError>;
+
+    /// The events of `conversation` after `after` that `user` may receive
+    /// (at most `limit`), read at one instant with the newest id.
+    async fn events_for(
+        &self,
+        conversation: Uuid,
+        user: Uuid,
+        after: u64,
+        limit: u64,
+    ) -> Result<EventBatch, StorageError>;
+
+    /// Removes the events recorded before `before` (retention).
+    async fn delete_events_before(&self, before: Timestamp) -> Result<u64, StorageError>;
 
     /// The user's presence as last set.
     async fn presence(&self, user: Uuid) -> Result<PresenceSeen, StorageError>;

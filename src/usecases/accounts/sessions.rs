@@ -60,6 +60,39 @@ impl AccountService {
         Ok(Caller::User(Box::new(signed_in)))
     }
 
+    /// Whether `session`, or the newest session of its rotations, still
+    /// authenticates its (enabled) account.
+    pub(super) async fn alive(&self, session: uuid::Uuid) -> Result<bool, AccountError> {
+        // A rotation chain grows by one per half idle window: a long one
+        // is followed only so far.
+        const MOST_ROTATIONS: usize = 64;
+        let store = &self.deps.store;
+        let mut id = session;
+        for _ in 0..MOST_ROTATIONS {
+            let Some(stored) = store.get_session(id).await? else {
+                return Ok(false);
+            };
+            if let Some(next) = stored.session.successor {
+                id = next;
+                continue;
+            }
+            let Some(user) = store.get_user(stored.session.user_id).await? else {
+                return Ok(false);
+            };
+            let check = session::check(
+                &stored.session,
+                user.state(),
+                self.deps.settings.windows,
+                self.now(),
+            );
+            return Ok(matches!(
+                check,
+                SessionCheck::Valid { .. } | SessionCheck::Grace
+            ));
+        }
+        Ok(false)
+    }
+
     async fn signed_in(&self, token_text: &str) -> Result<SignedIn, AccountError> {
         let store = &self.deps.store;
         let Some(stored) = store.find_session(&token::digest(token_text)).await? else {

@@ -19,7 +19,8 @@ use futures::stream::BoxStream;
 use sybil_domain::Timestamp;
 use sybil_ports::inbound::{CompletionError, CompletionEvent, StreamMeta};
 use sybil_ports::outbound::{
-    Clock, CompletionJob, JobStatus, JobStore, RawJson, RecordedEvent, StorageError,
+    Clock, CompletionJob, JobStatus, JobStore, RawJson, RecordedEvent, StorageError, Topic, Wakeup,
+    Wakeups,
 };
 use tokio::sync::{Notify, broadcast, mpsc, watch};
 use uuid::Uuid;
@@ -27,14 +28,17 @@ use uuid::Uuid;
 pub use self::stop::STOP_GRACE;
 use super::engine::{Engine, Prepared};
 
-/// How often a follower of a job running elsewhere looks for new events.
-const POLL: Duration = Duration::from_millis(200);
+/// How often a follower of a job running elsewhere reads its events even
+/// without a wake-up: the safety net for a lost one.
+const SAFETY_POLL: Duration = Duration::from_secs(2);
 /// How often a replica proves its jobs alive (and picks up stop requests).
 pub(super) const HEARTBEAT: Duration = Duration::from_secs(2);
 /// Events a follower's channel holds.
 const FOLLOWER_BUFFER: usize = 64;
-/// A running job whose heartbeat is this old has lost its server.
-pub(super) const STALE_AFTER: Duration = Duration::from_secs(15);
+/// A running job whose heartbeat is this old has lost its server: four
+/// heartbeats missed. Checked every heartbeat, so a dead server's jobs end
+/// within 10 s of its last one.
+pub(super) const STALE_AFTER: Duration = Duration::from_secs(8);
 /// Events a slow local follower may fall behind before it rereads storage.
 const LIVE_BUFFER: usize = 1024;
 
@@ -53,9 +57,29 @@ struct LiveJob {
 pub struct JobHub {
     store: Arc<dyn JobStore>,
     clock: Arc<dyn Clock>,
+    /// Wakes followers and stops of jobs on other replicas.
+    wakeups: Arc<dyn Wakeups>,
     /// This replica's name in `completion_jobs.owner`.
     owner: String,
     live: Mutex<HashMap<Uuid, LiveJob>>,
+}
+
+/// Wake-ups that never come: followers rely on `SAFETY_POLL` alone.
+struct NoWakeups;
+
+struct Never;
+
+#[async_trait::async_trait]
+impl Wakeup for Never {
+    async fn woken(&mut self) {
+        std::future::pending::<()>().await;
+    }
+}
+
+impl Wakeups for NoWakeups {
+    fn subscribe(&self, _topic: Topic) -> Box<dyn Wakeup> {
+        Box::new(Never)
+    }
 }
 
 /// `done` and `error` end a stream.
@@ -127,13 +151,22 @@ impl Recorder {
 }
 
 impl JobHub {
+    /// A hub whose followers of other replicas' jobs read every
+    /// `SAFETY_POLL` (see `with_wakeups`).
     pub fn new(store: Arc<dyn JobStore>, clock: Arc<dyn Clock>, owner: String) -> Self {
         JobHub {
             store,
             clock,
+            wakeups: Arc::new(NoWakeups),
             owner,
             live: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Followers and stops woken as soon as the database says so.
+    pub fn with_wakeups(mut self, wakeups: Arc<dyn Wakeups>) -> Self {
+        self.wakeups = wakeups;
+        self
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, LiveJob>> {
@@ -195,11 +228,13 @@ impl JobHub {
             });
             return Err(e.into());
         }
+        // A stop asked on another replica arrives here as a wake-up.
+        let asked = self.wakeups.subscribe(Topic::JobStop(id));
         let span = tracing::info_span!("completion_job", job = %id);
         tokio::spawn(tracing::Instrument::instrument(
             async move {
                 let hub = recorder.hub.clone();
-                run_job(engine, prepared, recorder, stop).await;
+                run_job(engine, prepared, recorder, stop, asked).await;
                 // Only now: a drain waits for the jobs in this map.
                 hub.live().remove(&id);
                 let _ = ended_tx.send(true);
@@ -230,6 +265,7 @@ impl JobHub {
     ) -> Result<(), StorageError> {
         // Subscribe before reading storage, so no event falls in between.
         let live = self.live().get(&id).map(|job| job.events.subscribe());
+        let mut woken = self.wakeups.subscribe(Topic::Job(id));
         macro_rules! send {
             ($event:expr) => {{
                 let event = $event;
@@ -272,10 +308,10 @@ impl JobHub {
                 return Ok(());
             }
             tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
+                _ = woken.woken() => {}
+                _ = tokio::time::sleep(SAFETY_POLL) => self.close_stale_jobs().await?,
                 _ = tx.closed() => return Ok(()),
             }
-            self.close_stale_jobs().await?;
         }
     }
 
@@ -338,6 +374,7 @@ async fn run_job(
     prepared: Box<Prepared>,
     mut recorder: Recorder,
     stop: Arc<Notify>,
+    mut asked: Box<dyn Wakeup>,
 ) {
     let (tx, mut rx) = mpsc::channel(super::STREAM_BUFFER);
     let run = async move {
@@ -361,6 +398,10 @@ async fn run_job(
                     None => break,
                 },
                 _ = stop.notified(), if !stopping => {
+                    stopping = true;
+                    rx.close();
+                }
+                _ = asked.woken(), if !stopping => {
                     stopping = true;
                     rx.close();
                 }

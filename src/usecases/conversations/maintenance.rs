@@ -21,9 +21,13 @@ pub const MAINTENANCE_EVERY: Duration = Duration::from_secs(2);
 /// renewal.
 const LEASE_LAPSES_AFTER: Duration = Duration::from_secs(8);
 
+/// Retention runs one round in this many (once a minute).
+const RETENTION_EVERY: u64 = 30;
+
 impl ConversationService {
-    /// One round of maintenance.
-    pub async fn maintain(&self) -> Result<(), StorageError> {
+    /// One round of maintenance; every `RETENTION_EVERY`th also removes
+    /// the events past their retention.
+    pub async fn maintain(&self, round: u64) -> Result<(), StorageError> {
         let now = self.now();
         let store = &self.deps.store;
         store
@@ -48,19 +52,31 @@ impl ConversationService {
         }
         store
             .announce_presence(now, self.deps.settings.presence)
-            .await
+            .await?;
+        if round.is_multiple_of(RETENTION_EVERY) {
+            let kept = self.deps.settings.stream_retention.as_millis() as i64;
+            let removed = store
+                .delete_events_before(Timestamp(now.millis() - kept))
+                .await?;
+            if removed > 0 {
+                tracing::info!(removed, "old conversation events removed");
+            }
+        }
+        Ok(())
     }
 
     /// Runs `maintain` every `MAINTENANCE_EVERY` while the service lives.
     pub fn spawn_maintenance(self: &Arc<Self>) {
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
+            let mut round: u64 = 0;
             loop {
                 let Some(service) = weak.upgrade() else { break };
-                if let Err(e) = service.maintain().await {
+                if let Err(e) = service.maintain(round).await {
                     tracing::warn!(error = %e, "conversation maintenance failed");
                 }
                 drop(service);
+                round += 1;
                 tokio::time::sleep(MAINTENANCE_EVERY).await;
             }
         });

@@ -119,6 +119,7 @@ fn service_with(
         clock: Arc::new(clock),
         ids: Arc::new(ids),
         replies: runner,
+        wakeups: Arc::new(sybil_ports::outbound::wakeups::MockWakeups::new()),
         settings: ConversationSettings {
             presence: PresenceTimes {
                 away_ms: 45_000,
@@ -126,6 +127,8 @@ fn service_with(
             },
             assistant_default: default,
             owner: "sybil-test".into(),
+            stream_max_lag: 1000,
+            stream_retention: std::time::Duration::from_secs(172_800),
         },
     })
 }
@@ -549,7 +552,12 @@ async fn maintenance_renews_its_leases_and_ends_the_replies_of_dead_processes() 
         .expect_announce_presence()
         .times(1)
         .returning(|_, _| Ok(()));
-    service(store).maintain().await.unwrap();
+    store
+        .expect_delete_events_before()
+        .withf(|before| *before == Timestamp(NOW - 172_800_000))
+        .times(1)
+        .returning(|_| Ok(0));
+    service(store).maintain(0).await.unwrap();
     let ended = ended.lock().unwrap();
     assert_eq!(ended.len(), 1);
     assert_eq!(ended[0].status, ReplyStatus::Error);

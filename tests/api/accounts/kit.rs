@@ -231,6 +231,19 @@ impl Client {
         }
     }
 
+    /// A GET whose answer is read as it comes (an event stream), with
+    /// extra `headers`.
+    pub async fn open(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(session) = &self.session {
+            req = req.header("cookie", format!("SESSION_ID={session}"));
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.send().await.expect("request")
+    }
+
     pub async fn get(&mut self, path: &str) -> Answer {
         self.request(Method::GET, path, None).await
     }

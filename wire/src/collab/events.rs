@@ -298,6 +298,36 @@ pub fn event_json(conversation: Uuid, event: &ConversationEvent) -> (&'static st
     }
 }
 
+/// A recorded event's `data` with the text of its (since deleted) message
+/// blanked: a delta's content, a new thread's excerpt, an update's content.
+pub fn blank_text(kind: &str, data: &str) -> String {
+    let Ok(mut frame) = serde_json::from_str::<serde_json::Value>(data) else {
+        return data.to_string();
+    };
+    let payload = &mut frame["payload"];
+    let field = match kind {
+        "message.delta" => payload
+            .get_mut("choices")
+            .and_then(|c| c.get_mut(0))
+            .and_then(|c| c.get_mut("delta"))
+            .and_then(|d| d.get_mut("content")),
+        "thread.new" => payload
+            .get_mut("summary")
+            .and_then(|s| s.get_mut("root_excerpt")),
+        "message.updated" => payload
+            .get_mut("message")
+            .and_then(|m| m.get_mut("content")),
+        _ => None,
+    };
+    match field {
+        Some(text) => {
+            *text = serde_json::Value::String(String::new());
+            frame.to_string()
+        }
+        None => data.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
@@ -343,6 +373,32 @@ mod tests {
             parsed(&later).1["payload"]["choices"][0]["delta"],
             json!({"content": "lo"})
         );
+    }
+
+    #[test]
+    fn deleted_text_is_blanked_and_the_rest_kept() {
+        let id = Uuid::from_u128(3);
+        let delta = ConversationEvent::MessageDelta {
+            message_id: id,
+            root_id: id,
+            parent_id: id,
+            depth: 2,
+            idx: 0,
+            content: "secret".into(),
+        };
+        let (kind, data) = event_json(Uuid::nil(), &delta);
+        let blank: Value = serde_json::from_str(&blank_text(kind, &data)).unwrap();
+        assert_eq!(blank["payload"]["choices"][0]["delta"]["content"], "");
+        assert_eq!(blank["payload"]["choices"][0]["delta"]["role"], "assistant");
+        assert_eq!(blank["payload"]["message_id"], id.to_string());
+        let (kind, data) = event_json(
+            Uuid::nil(),
+            &ConversationEvent::ThreadActivity {
+                root_id: id,
+                last_activity_at: Timestamp(1),
+            },
+        );
+        assert_eq!(blank_text(kind, &data), data, "no text: unchanged");
     }
 
     #[test]

@@ -31,6 +31,11 @@ pub struct CollabConfig {
     pub trusted_proxies: TrustedProxies,
     /// `OAUTH_SUCCESS_URL`.
     pub oauth_success_url: String,
+    /// `SSE_KEEPALIVE_SECONDS`: silence before a stream's `: ping`.
+    pub stream_keepalive: std::time::Duration,
+    /// `STREAM_SESSION_CHECK_SECONDS`: how often an open stream re-checks
+    /// its session.
+    pub stream_session_check: std::time::Duration,
 }
 
 /// The contract's defaults: secure cookies, no CORS, no trusted proxy.
@@ -41,6 +46,8 @@ impl Default for CollabConfig {
             cors: CorsOrigins::default(),
             trusted_proxies: TrustedProxies::default(),
             oauth_success_url: "/".into(),
+            stream_keepalive: std::time::Duration::from_secs(15),
+            stream_session_check: std::time::Duration::from_secs(60),
         }
     }
 }

@@ -136,6 +136,12 @@ pub const ROUTES: &[ApiRoute] = &[
     ),
     route(Method::POST, "/api/typing", User, true),
     route(Method::POST, "/api/presence/heartbeat", User, true),
+    route(
+        Method::GET,
+        "/api/stream/conversations/{conversation_id}",
+        User,
+        false,
+    ),
 ];
 
 fn matches(pattern: &str, path: &str) -> bool {

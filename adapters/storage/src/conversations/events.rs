@@ -5,7 +5,7 @@
 
 use sea_orm::{DatabaseTransaction, Value};
 use sybil_domain::Timestamp;
-use sybil_ports::outbound::{ConversationEvent, StorageError};
+use sybil_ports::outbound::{ConversationEvent, StorageError, Topic};
 use sybil_wire::collab::event_json;
 use uuid::Uuid;
 
@@ -23,8 +23,26 @@ impl Events {
 }
 
 impl SeaOrmStorage {
+    /// Records `events` and commits: the followers of each conversation
+    /// they belong to are woken once the change is visible.
+    pub(crate) async fn commit_events(
+        &self,
+        txn: DatabaseTransaction,
+        events: Events,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        let mut topics: Vec<Topic> = Vec::new();
+        for (c, _) in &events.0 {
+            if !topics.contains(&Topic::Conversation(*c)) {
+                topics.push(Topic::Conversation(*c));
+            }
+        }
+        self.record(&txn, events, now).await?;
+        self.commit_waking(txn, &topics).await
+    }
+
     /// Writes `events`, each conversation's with consecutive new ids.
-    pub(crate) async fn record(
+    async fn record(
         &self,
         txn: &DatabaseTransaction,
         events: Events,

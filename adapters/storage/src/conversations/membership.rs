@@ -333,8 +333,7 @@ impl SeaOrmStorage {
             }
         };
         if matches!(outcome, SetRoleOutcome::Added | SetRoleOutcome::RoleUpdated) {
-            self.record(&txn, events, now).await?;
-            self.commit(txn).await?;
+            self.commit_events(txn, events, now).await?;
         } else {
             self.rollback(txn).await?;
         }
@@ -381,8 +380,7 @@ impl SeaOrmStorage {
                 action: MembershipAction::Removed,
             },
         );
-        self.record(&txn, events, now).await?;
-        self.commit(txn).await?;
+        self.commit_events(txn, events, now).await?;
         Ok(RemoveOutcome::Removed)
     }
 
@@ -472,8 +470,7 @@ impl SeaOrmStorage {
             &mut events,
         )
         .await?;
-        self.record(&txn, events, now).await?;
-        self.commit(txn).await?;
+        self.commit_events(txn, events, now).await?;
         Ok(AcceptOutcome::Joined)
     }
 

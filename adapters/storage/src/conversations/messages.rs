@@ -311,8 +311,7 @@ impl SeaOrmStorage {
             &mut events,
         )
         .await?;
-        self.record(&txn, events, post.now).await?;
-        self.commit(txn).await?;
+        self.commit_events(txn, events, post.now).await?;
         Ok(stored)
     }
 
@@ -349,8 +348,7 @@ impl SeaOrmStorage {
         );
         self.unread_events(&txn, conversation, stored.root_id, None, &mut events)
             .await?;
-        self.record(&txn, events, reply.now).await?;
-        self.commit(txn).await?;
+        self.commit_events(txn, events, reply.now).await?;
         Ok(stored)
     }
 
@@ -398,8 +396,7 @@ impl SeaOrmStorage {
                 content: text.to_string(),
             },
         );
-        self.record(&txn, events, now).await?;
-        self.commit(txn).await?;
+        self.commit_events(txn, events, now).await?;
         Ok(true)
     }
 
@@ -451,8 +448,7 @@ impl SeaOrmStorage {
                 },
             );
         }
-        self.record(&txn, events, end.now).await?;
-        self.commit(txn).await?;
+        self.commit_events(txn, events, end.now).await?;
         Ok(true)
     }
 
@@ -593,8 +589,7 @@ impl SeaOrmStorage {
                 message: edited,
             },
         );
-        self.record(&txn, events, now).await?;
-        self.commit(txn).await?;
+        self.commit_events(txn, events, now).await?;
         Ok(EditOutcome::Edited)
     }
 
@@ -666,8 +661,7 @@ impl SeaOrmStorage {
                 );
             }
         }
-        self.record(&txn, events, now).await?;
-        self.commit(txn).await?;
+        self.commit_events(txn, events, now).await?;
         Ok(DeleteOutcome::Changed)
     }
 

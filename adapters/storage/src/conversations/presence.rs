@@ -167,8 +167,7 @@ impl SeaOrmStorage {
                     },
                 );
             }
-            self.record(&txn, events, now).await?;
-            self.commit(txn).await?;
+            self.commit_events(txn, events, now).await?;
         }
         Ok(())
     }

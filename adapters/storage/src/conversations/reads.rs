@@ -60,8 +60,7 @@ impl SeaOrmStorage {
                 unread,
             },
         );
-        self.record(&txn, events, now).await?;
-        self.commit(txn).await
+        self.commit_events(txn, events, now).await
     }
 
     pub(crate) async fn write_typing(
@@ -95,8 +94,7 @@ impl SeaOrmStorage {
                 expires_at,
             },
         );
-        self.record(&txn, events, now).await?;
-        self.commit(txn).await
+        self.commit_events(txn, events, now).await
     }
 
     pub(crate) async fn write_heartbeat(
@@ -110,7 +108,6 @@ impl SeaOrmStorage {
         let mut events = Events::default();
         self.see_user(&txn, user, status, now, times, None, &mut events)
             .await?;
-        self.record(&txn, events, now).await?;
-        self.commit(txn).await
+        self.commit_events(txn, events, now).await
     }
 }

@@ -8,8 +8,8 @@ use sybil_domain::conversation::model::{
 use sybil_domain::conversation::presence::PresenceTimes;
 use sybil_domain::conversation::{ConversationRole, Invite, MessagePath, PresenceStatus};
 use sybil_ports::outbound::{
-    AcceptOutcome, ConversationStore, DeleteOutcome, EditOutcome, MessageChunk, NewPost, NewReply,
-    RemoveOutcome, ReplyEnd, SetRoleOutcome, StorageError, StoredInvite,
+    AcceptOutcome, ConversationStore, DeleteOutcome, EditOutcome, EventBatch, MessageChunk,
+    NewPost, NewReply, RemoveOutcome, ReplyEnd, SetRoleOutcome, StorageError, StoredInvite,
 };
 use uuid::Uuid;
 
@@ -255,6 +255,23 @@ impl ConversationStore for BoundedStorage {
     ) -> Result<(), StorageError> {
         let s = self.inner();
         s.bounded(s.announce_decayed_presence(now, times)).await
+    }
+
+    async fn events_for(
+        &self,
+        conversation: Uuid,
+        user: Uuid,
+        after: u64,
+        limit: u64,
+    ) -> Result<EventBatch, StorageError> {
+        let s = self.inner();
+        s.bounded(s.read_events(conversation, user, after, limit))
+            .await
+    }
+
+    async fn delete_events_before(&self, before: Timestamp) -> Result<u64, StorageError> {
+        let s = self.inner();
+        s.bounded(s.delete_old_events(before)).await
     }
 
     async fn presence(&self, user: Uuid) -> Result<PresenceSeen, StorageError> {

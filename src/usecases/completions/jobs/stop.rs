@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use sybil_domain::{Timestamp, Usage};
 use sybil_ports::inbound::{CompletionEvent, CompletionOutcome};
-use sybil_ports::outbound::{CompletionJob, JobStatus, RawJson, RecordedEvent, StorageError};
+use sybil_ports::outbound::{
+    CompletionJob, JobStatus, RawJson, RecordedEvent, StorageError, Topic,
+};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -16,8 +18,9 @@ use crate::usecases::completions::engine::Engine;
 /// How long a stop of a job of this process waits for it to end before it
 /// answers anyway.
 const STOP_WAIT: Duration = Duration::from_secs(10);
-/// How often a stop of a job on another replica looks whether it ended.
-const STOP_POLL: Duration = Duration::from_millis(100);
+/// How often a stop of a job on another replica looks whether it ended
+/// without a wake-up (the safety net).
+const STOP_POLL: Duration = Duration::from_secs(1);
 /// At a shutdown, how long the jobs stopped at the drain deadline get to
 /// store their partial text and their `done`.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -45,14 +48,19 @@ impl JobHub {
         if self.is_orphan(&job) {
             return self.stop_orphan(engine, &job).await;
         }
-        // Its replica sees the request at its next heartbeat. If that
-        // replica died (its last heartbeat still fresh), the job turns
-        // orphan within `STALE_AFTER`: the wait lasts that long, so that a
-        // stop right after a crash still ends the job as stopped.
+        // Its replica hears the request at once (a wake-up; at its next
+        // heartbeat if that is lost). If that replica died (its last
+        // heartbeat still fresh), the job turns orphan within `STALE_AFTER`:
+        // the wait lasts that long, so that a stop right after a crash
+        // still ends the job as stopped.
+        let mut changed = self.wakeups.subscribe(Topic::Job(id));
         self.store.request_stop(id).await?;
         let give_up = tokio::time::Instant::now() + STALE_AFTER + HEARTBEAT;
         while tokio::time::Instant::now() < give_up {
-            tokio::time::sleep(STOP_POLL).await;
+            tokio::select! {
+                _ = changed.woken() => {}
+                _ = tokio::time::sleep(STOP_POLL) => {}
+            }
             match self.store.load_job(id).await? {
                 Some(job) if job.status == JobStatus::Running => {
                     // Its server died before it saw the request.
