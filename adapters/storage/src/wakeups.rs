@@ -4,6 +4,10 @@
 //! only then) to the one listening connection of every process, which wakes
 //! its followers. When that connection is lost it is made again, with
 //! backoff, and every follower is woken to read what it may have missed.
+//! A connection that froze without closing is caught by the process's own
+//! ping, a notification it sends itself every `PING_EVERY`: one not heard
+//! within twice that counts as lost. So followers never poll: an idle one
+//! costs the database nothing.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -23,6 +27,7 @@ const CHANNEL: &str = "sybil_wakeups";
 /// The listening connection's `application_name` (how tests find it).
 pub const LISTENER_NAME: &str = "sybil_listener";
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+const PING_EVERY: Duration = Duration::from_secs(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 fn topic_name(topic: Topic) -> String {
@@ -140,10 +145,11 @@ impl SeaOrmStorage {
         let options = options.application_name(LISTENER_NAME);
         let signals = self.signals.clone();
         let redactor = self.redactor.clone();
+        let pinger = self.clone();
         tokio::spawn(async move {
             let mut backoff = BACKOFF_FIRST;
             loop {
-                match listen(&options, &signals).await {
+                match listen(&options, &signals, &pinger).await {
                     // It listened, then lost its connection: try again soon.
                     Ok(()) => backoff = BACKOFF_FIRST,
                     Err(e) => {
@@ -157,8 +163,22 @@ impl SeaOrmStorage {
     }
 }
 
-/// Listens until the connection is lost; `Err` when it could not start.
-async fn listen(options: &PgConnectOptions, signals: &Signals) -> Result<(), sea_orm::sqlx::Error> {
+/// Aborts its task when dropped.
+struct Pinging(tokio::task::JoinHandle<()>);
+
+impl Drop for Pinging {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Listens until the connection is lost or stops hearing this process's
+/// own pings; `Err` when it could not start.
+async fn listen(
+    options: &PgConnectOptions,
+    signals: &Signals,
+    storage: &SeaOrmStorage,
+) -> Result<(), sea_orm::sqlx::Error> {
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .connect_with(options.clone())
@@ -167,11 +187,35 @@ async fn listen(options: &PgConnectOptions, signals: &Signals) -> Result<(), sea
     listener.listen(CHANNEL).await?;
     // Anything committed while no one listened: every follower reads again.
     signals.wake_all();
+    let ping = format!("ping:{}", uuid::Uuid::now_v7());
+    let _pinging = {
+        let (storage, ping) = (storage.clone(), ping.clone());
+        Pinging(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PING_EVERY).await;
+                let sent = storage
+                    .run(
+                        &storage.db,
+                        "SELECT pg_notify($1, $2)",
+                        vec![CHANNEL.into(), ping.clone().into()],
+                    )
+                    .await;
+                if let Err(e) = sent {
+                    tracing::debug!(error = %e, "wake-up ping not sent");
+                }
+            }
+        }))
+    };
     loop {
-        match listener.try_recv().await {
-            Ok(Some(notification)) => signals.wake(notification.payload()),
-            Ok(None) | Err(_) => {
+        match tokio::time::timeout(2 * PING_EVERY, listener.try_recv()).await {
+            Ok(Ok(Some(n))) if n.payload().starts_with("ping:") => {}
+            Ok(Ok(Some(n))) => signals.wake(n.payload()),
+            Ok(Ok(None) | Err(_)) => {
                 tracing::warn!("wake-up listener lost its connection; reconnecting");
+                return Ok(());
+            }
+            Err(_) => {
+                tracing::warn!("wake-up listener heard nothing, not even its ping; reconnecting");
                 return Ok(());
             }
         }

@@ -28,9 +28,9 @@ use uuid::Uuid;
 pub use self::stop::STOP_GRACE;
 use super::engine::{Engine, Prepared};
 
-/// How often a follower of a job running elsewhere reads its events even
-/// without a wake-up: the safety net for a lost one.
-const SAFETY_POLL: Duration = Duration::from_secs(2);
+/// Without wake-ups (a hub made by `new` alone), how often a follower of a
+/// job running elsewhere reads its events.
+const POLL_WITHOUT_WAKEUPS: Duration = Duration::from_secs(2);
 /// How often a replica proves its jobs alive (and picks up stop requests).
 pub(super) const HEARTBEAT: Duration = Duration::from_secs(2);
 /// Events a follower's channel holds.
@@ -64,21 +64,21 @@ pub struct JobHub {
     live: Mutex<HashMap<Uuid, LiveJob>>,
 }
 
-/// Wake-ups that never come: followers rely on `SAFETY_POLL` alone.
+/// No wake-ups: every subscription "wakes" every `POLL_WITHOUT_WAKEUPS`.
 struct NoWakeups;
 
-struct Never;
+struct Poll;
 
 #[async_trait::async_trait]
-impl Wakeup for Never {
+impl Wakeup for Poll {
     async fn woken(&mut self) {
-        std::future::pending::<()>().await;
+        tokio::time::sleep(POLL_WITHOUT_WAKEUPS).await;
     }
 }
 
 impl Wakeups for NoWakeups {
     fn subscribe(&self, _topic: Topic) -> Box<dyn Wakeup> {
-        Box::new(Never)
+        Box::new(Poll)
     }
 }
 
@@ -152,7 +152,7 @@ impl Recorder {
 
 impl JobHub {
     /// A hub whose followers of other replicas' jobs read every
-    /// `SAFETY_POLL` (see `with_wakeups`).
+    /// `POLL_WITHOUT_WAKEUPS` (see `with_wakeups`).
     pub fn new(store: Arc<dyn JobStore>, clock: Arc<dyn Clock>, owner: String) -> Self {
         JobHub {
             store,
@@ -307,12 +307,19 @@ impl JobHub {
             if !running {
                 return Ok(());
             }
+            // A dead replica's job is ended by the maintenance round, whose
+            // end wakes this follower too.
             tokio::select! {
                 _ = woken.woken() => {}
-                _ = tokio::time::sleep(SAFETY_POLL) => self.close_stale_jobs().await?,
                 _ = tx.closed() => return Ok(()),
             }
         }
+    }
+
+    /// Whether another replica asked to stop the job (a storage failure
+    /// counts as no: the heartbeat will see the request).
+    async fn stop_requested(&self, id: Uuid) -> bool {
+        matches!(self.store.load_job(id).await, Ok(Some(job)) if job.stop_requested)
     }
 
     pub async fn exists(&self, id: Uuid) -> Result<bool, StorageError> {
@@ -377,6 +384,7 @@ async fn run_job(
     mut asked: Box<dyn Wakeup>,
 ) {
     let (tx, mut rx) = mpsc::channel(super::STREAM_BUFFER);
+    let (hub, id) = (recorder.hub.clone(), recorder.id);
     let run = async move {
         let result = engine.run(prepared, Some(&tx)).await;
         drop(tx);
@@ -401,9 +409,12 @@ async fn run_job(
                     stopping = true;
                     rx.close();
                 }
+                // A wake-up only says "read again": the request is stored.
                 _ = asked.woken(), if !stopping => {
-                    stopping = true;
-                    rx.close();
+                    if hub.stop_requested(id).await {
+                        stopping = true;
+                        rx.close();
+                    }
                 }
             }
         }

@@ -3,8 +3,6 @@
 //! order with no gap or repeat; `resync_required` when what it needs is
 //! gone or it falls too far behind; the end after the user's removal.
 
-use std::time::Duration;
-
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use sybil_domain::account::User;
@@ -19,9 +17,6 @@ use super::{ConversationService, NOT_FOUND};
 const PAGE: u64 = 256;
 /// Frames a follower's channel holds before its reads wait for the client.
 const BUFFER: usize = 64;
-/// How often a follower reads even without a wake-up: the safety net for
-/// a wake-up that was lost.
-const SAFETY_POLL: Duration = Duration::from_secs(5);
 
 /// Whether `event` is the user's own removal (the stream then ends).
 fn removes(event: &StoredEvent, user: Uuid) -> bool {
@@ -101,9 +96,10 @@ impl ConversationService {
                 }
                 cursor = cursor.max(batch.newest);
                 live = true;
+                // No poll: the wake-ups do not get lost (see the storage's
+                // listener), so an idle follower costs the database nothing.
                 tokio::select! {
                     _ = wake.woken() => {}
-                    _ = tokio::time::sleep(SAFETY_POLL) => {}
                     _ = tx.closed() => return,
                 }
             }
