@@ -61,13 +61,8 @@ async fn start(db_url: &str) -> Server {
     Server(child, base)
 }
 
-/// A signed-in user on `base`: its cookie header, CSRF token and id.
-async fn sign_in(
-    http: &reqwest::Client,
-    first: &str,
-    base: &str,
-    name: &str,
-) -> (String, String, String) {
+/// A new account (through the service on `first`); its id.
+async fn create_user(http: &reqwest::Client, first: &str, name: &str) -> String {
     let made = http
         .post(format!("{first}/api/admin/users"))
         .bearer_auth(TOKEN)
@@ -76,6 +71,14 @@ async fn sign_in(
         .await
         .unwrap();
     assert_eq!(made.status(), 201);
+    let body: Value = made.json().await.unwrap();
+    body["id"].as_str().unwrap().to_string()
+}
+
+/// Signs `name` in on `base`: its cookie header and CSRF token. After any
+/// membership change of the account, so that the session is not rotated
+/// (and its token retired) during the measurement.
+async fn sign_in(http: &reqwest::Client, base: &str, name: &str) -> (String, String) {
     let login = http
         .post(format!("{base}/api/auth/login"))
         .json(&json!({"email": name, "password": "correct horse battery"}))
@@ -94,11 +97,7 @@ async fn sign_in(
         .unwrap()
         .to_string();
     let body: Value = login.json().await.unwrap();
-    (
-        cookie,
-        body["csrf_token"].as_str().unwrap().to_string(),
-        body["user"]["id"].as_str().unwrap().to_string(),
-    )
+    (cookie, body["csrf_token"].as_str().unwrap().to_string())
 }
 
 async fn transactions(db: &sea_orm::DatabaseConnection, name: &str) -> i64 {
@@ -135,8 +134,9 @@ async fn main() {
     let a = start(&db_url).await;
     let b = start(&db_url).await;
     let http = reqwest::Client::new();
-    let (olga, olga_csrf, _) = sign_in(&http, &a.1, &a.1, "olga").await;
-    let (ann, _, ann_id) = sign_in(&http, &a.1, &b.1, "ann").await;
+    create_user(&http, &a.1, "olga").await;
+    let ann_id = create_user(&http, &a.1, "ann").await;
+    let (olga, olga_csrf) = sign_in(&http, &a.1, "olga").await;
     let made: Value = http
         .post(format!("{}/api/conversations", a.1))
         .header("cookie", &olga)
@@ -158,6 +158,7 @@ async fn main() {
         .await
         .unwrap();
     assert_eq!(added.status(), 204);
+    let (ann, _) = sign_in(&http, &b.1, "ann").await;
 
     // Idle followers: transactions per second with none, then with 50.
     let stats = Database::connect(db_url.as_str()).await.unwrap();

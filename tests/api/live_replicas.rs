@@ -26,6 +26,10 @@ struct Fleet {
 /// `n` processes on a fresh database, started one after the other (each
 /// migrates at startup).
 async fn fleet(n: usize) -> Option<Fleet> {
+    fleet_with(n, &[]).await
+}
+
+async fn fleet_with(n: usize, extra: &[(String, String)]) -> Option<Fleet> {
     let db = PgDatabase::create("sybil_fleet").await?;
     let fakes = Fakes::start().await;
     let mut env = fakes.env();
@@ -33,6 +37,7 @@ async fn fleet(n: usize) -> Option<Fleet> {
     env.push(("ADMIN_TOKEN".into(), ADMIN_TOKEN.into()));
     env.push(("SESSION_COOKIE_SECURE".into(), "false".into()));
     env.push(("LOGIN_ATTEMPTS_PER_IP_PER_MINUTE".into(), "1000".into()));
+    env.extend(extra.iter().cloned());
     let mut procs = Vec::new();
     for _ in 0..n {
         procs.push(SybilProcess::start(env.clone()).await);
@@ -297,4 +302,79 @@ async fn a_reply_of_a_killed_process_is_ended_by_another() {
     assert_eq!(ended["status"], "error");
     assert_eq!(ended["error"]["code"], "interrupted");
     assert_eq!(ended["content"], partial["content"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_on_another_process_kills_the_devbox_command_at_once() {
+    let Some(sshd) = sybil_testkit::sshd::sshd() else {
+        return;
+    };
+    let port = sshd.port.to_string();
+    let key = sshd.path("client");
+    let workdir = sshd.path("w");
+    let devbox: Vec<(String, String)> = [
+        ("CHAT_SHELL_TOOL_ENABLED", "true"),
+        ("CHAT_CODEX_REMOTE_HOST", "127.0.0.1"),
+        ("CHAT_CODEX_REMOTE_PORT", port.as_str()),
+        ("CHAT_CODEX_REMOTE_USER", sshd.user.as_str()),
+        ("CHAT_CODEX_SSH_KEY_PATH", key.to_str().unwrap()),
+        (
+            "CHAT_CODEX_KNOWN_HOSTS_PATH",
+            sshd.known_hosts.to_str().unwrap(),
+        ),
+        ("CHAT_CODEX_REMOTE_WORKDIR", workdir.to_str().unwrap()),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let Some(fleet) = fleet_with(2, &devbox).await else {
+        return;
+    };
+    let (a, b) = (&fleet.procs[0].base, &fleet.procs[1].base);
+    let mut beacon = sybil_testkit::sshd::Beacon::new(&sshd.path("beacon"));
+    let finished = sshd.path("finished");
+    let command = format!("{}sleep 60; touch '{}'", beacon.open(), finished.display());
+    fleet.fakes.openai.push(
+        Reply::tool_calls(&[("shell_exec", &json!({ "command": command }).to_string())])
+            .with_text("Running it. "),
+    );
+    let http = reqwest::Client::new();
+    let body = json!({ "provider": "openai", "model": "gpt-4.1-mini", "resumable": true,
+                       "messages": [{ "role": "user", "content": "run it" }] });
+    let mut started = http
+        .post(format!("{a}/v1/chat-completions/stream"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let first = crate::sse::read_until(&mut started, |f| !f.is_empty()).await;
+    let id = crate::sse::parse_frames(&first)[0].data["completionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        beacon.started(Duration::from_secs(10)).await,
+        "the remote command started"
+    );
+    let stop = http
+        .post(format!("{b}/v1/chat-completions/{id}/stop"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stop.status(), 200);
+    assert_eq!(
+        stop.json::<Value>().await.unwrap(),
+        json!({"stopped": true})
+    );
+    assert!(
+        beacon.ended(Duration::from_secs(5)).await,
+        "the command still runs on the devbox"
+    );
+    assert!(!finished.exists(), "the command went on after the stop");
+    let rest = started.text().await.unwrap();
+    let frames = crate::sse::parse_frames(&(first + &rest));
+    assert_eq!(frames.last().unwrap().event, "done");
 }

@@ -9,6 +9,7 @@ mod membership;
 mod messages;
 mod presence;
 mod reads;
+mod replies;
 mod rows;
 mod store;
 mod stream;

@@ -310,3 +310,64 @@ async fn setup_happens_once() {
         .await;
     assert_eq!(err, Err(AccountError::SetupCompleted));
 }
+
+fn stored(session: Session) -> StoredSession {
+    StoredSession {
+        session,
+        token_digest: "t".into(),
+        csrf_digest: "c".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_stream_follows_its_session_through_rotations_until_it_is_revoked() {
+    let first = signed_in("x").session;
+    let second = Session {
+        id: Uuid::now_v7(),
+        predecessor: Some(first.id),
+        ..first.clone()
+    };
+    let rotated = Session {
+        successor: Some(second.id),
+        grace_until: Some(Timestamp(NOW - 1)),
+        ..first.clone()
+    };
+    let (first_id, second_id) = (first.id, second.id);
+    for (latest, disabled, alive) in [
+        (second.clone(), false, true),
+        (
+            Session {
+                revoked: true,
+                ..second.clone()
+            },
+            false,
+            false,
+        ),
+        (second.clone(), true, false),
+    ] {
+        let mut store = MockAccountStore::new();
+        let (old, new) = (rotated.clone(), latest.clone());
+        store.expect_get_session().returning(move |id| {
+            Ok(Some(stored(if id == first_id {
+                old.clone()
+            } else {
+                assert_eq!(id, second_id);
+                new.clone()
+            })))
+        });
+        store
+            .expect_get_user()
+            .returning(move |_| Ok(Some(User { disabled, ..user() })));
+        let accounts = service(store, MockPasswordHasher::new(), settings(1, 1));
+        assert_eq!(
+            accounts.session_alive(first_id).await.unwrap(),
+            alive,
+            "revoked {} disabled {disabled}",
+            latest.revoked
+        );
+    }
+    let mut store = MockAccountStore::new();
+    store.expect_get_session().returning(|_| Ok(None));
+    let accounts = service(store, MockPasswordHasher::new(), settings(1, 1));
+    assert!(!accounts.session_alive(Uuid::now_v7()).await.unwrap());
+}

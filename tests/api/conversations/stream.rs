@@ -13,6 +13,8 @@ both_backends!(
     a_removed_members_stream_ends_after_its_removal,
     cursors_are_checked_and_one_ahead_must_resync,
     a_cursor_past_retention_or_a_lagging_follower_must_resync,
+    a_stream_ends_when_its_session_does,
+    a_quiet_stream_sends_pings,
 );
 
 /// One frame of a conversation stream.
@@ -241,4 +243,36 @@ async fn a_cursor_past_retention_or_a_lagging_follower_must_resync(backend: Back
         "{text}"
     );
     assert_eq!(got.last().unwrap().id, None);
+}
+
+async fn a_stream_ends_when_its_session_does(backend: Backend) {
+    let Some(server) = start(backend, &[("STREAM_SESSION_CHECK_SECONDS", "1")]).await else {
+        return;
+    };
+    let mut olga = user(&server, "olga").await;
+    let conv = create_conversation(&mut olga.c, "Live").await;
+    let stream = follow(&olga.c, &conv, "", &[]).await;
+    let out = olga.c.post_empty("/api/auth/logout").await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    // The next check finds the session revoked and ends the stream.
+    let text = tokio::time::timeout(std::time::Duration::from_secs(20), stream.text())
+        .await
+        .expect("the stream ended")
+        .unwrap();
+    assert!(frames(&text).is_empty(), "{text}");
+}
+
+async fn a_quiet_stream_sends_pings(backend: Backend) {
+    let Some(server) = start(backend, &[("SSE_KEEPALIVE_SECONDS", "1")]).await else {
+        return;
+    };
+    let mut olga = user(&server, "olga").await;
+    let conv = create_conversation(&mut olga.c, "Quiet").await;
+    let mut stream = follow(&olga.c, &conv, "", &[]).await;
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(20), stream.chunk())
+        .await
+        .expect("a ping came")
+        .unwrap()
+        .unwrap();
+    assert_eq!(std::str::from_utf8(&chunk).unwrap(), ": ping\n\n");
 }
