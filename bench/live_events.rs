@@ -53,6 +53,9 @@ async fn start(db_url: &str) -> Server {
         // interval by design; an hour keeps it out of the idle window, which
         // measures whether followers poll.
         .env("STREAM_SESSION_CHECK_SECONDS", "3600")
+        // Nor may presence decay (an event, which wakes every follower).
+        .env("PRESENCE_AWAY_SECONDS", "3600")
+        .env("PRESENCE_OFFLINE_SECONDS", "7200")
         .stdout(Stdio::null())
         .spawn()
         .expect("start sybil");
