@@ -8,7 +8,7 @@ use serde_json::json;
 use sybil_testkit::Reply;
 use sybil_testkit::sshd::{Beacon, sshd};
 
-use crate::helpers::{Fakes, spawn_app_with};
+use crate::helpers::{Fakes, devbox_env, spawn_app_with};
 use crate::sse::{parse_frames, read_until};
 
 #[tokio::test]
@@ -16,22 +16,7 @@ async fn stop_kills_the_running_shell_command_on_the_devbox() {
     let Some(sshd) = sshd() else { return };
     let fakes = Fakes::start().await;
     let mut env = fakes.env();
-    let port = sshd.port.to_string();
-    let key = sshd.path("client");
-    let workdir = sshd.path("w");
-    let devbox = [
-        ("CHAT_SHELL_TOOL_ENABLED", "true"),
-        ("CHAT_CODEX_REMOTE_HOST", "127.0.0.1"),
-        ("CHAT_CODEX_REMOTE_PORT", port.as_str()),
-        ("CHAT_CODEX_REMOTE_USER", sshd.user.as_str()),
-        ("CHAT_CODEX_SSH_KEY_PATH", key.to_str().unwrap()),
-        (
-            "CHAT_CODEX_KNOWN_HOSTS_PATH",
-            sshd.known_hosts.to_str().unwrap(),
-        ),
-        ("CHAT_CODEX_REMOTE_WORKDIR", workdir.to_str().unwrap()),
-    ];
-    env.extend(devbox.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    env.extend(devbox_env(&sshd));
     let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let app = spawn_app_with(&vars).await;
 

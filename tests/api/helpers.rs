@@ -218,6 +218,31 @@ pub async fn spawn_with_fakes() -> (TestApp, Fakes) {
     (spawn_app_with(&vars).await, fakes)
 }
 
+/// The variables that point the devbox tools at the test kit's sshd.
+pub fn devbox_env(sshd: &sybil_testkit::sshd::Sshd) -> Vec<(String, String)> {
+    [
+        ("CHAT_SHELL_TOOL_ENABLED", "true".to_string()),
+        ("CHAT_CODEX_REMOTE_HOST", "127.0.0.1".to_string()),
+        ("CHAT_CODEX_REMOTE_PORT", sshd.port.to_string()),
+        ("CHAT_CODEX_REMOTE_USER", sshd.user.clone()),
+        (
+            "CHAT_CODEX_SSH_KEY_PATH",
+            sshd.path("client").display().to_string(),
+        ),
+        (
+            "CHAT_CODEX_KNOWN_HOSTS_PATH",
+            sshd.known_hosts.display().to_string(),
+        ),
+        (
+            "CHAT_CODEX_REMOTE_WORKDIR",
+            sshd.path("w").display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 /// One `llm_calls` row, read behind the server's back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRow {

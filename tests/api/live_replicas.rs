@@ -13,7 +13,7 @@ use sybil_testkit::Reply;
 
 use crate::accounts::kit::{ADMIN_TOKEN, Client, PASSWORD};
 use crate::conversations::stream::{follow, frames, read_until};
-use crate::helpers::{Fakes, eventually};
+use crate::helpers::{Fakes, devbox_env, eventually};
 use crate::pg_database::PgDatabase;
 use crate::sybil_process::SybilProcess;
 
@@ -99,6 +99,30 @@ async fn system_root(c: &mut Client, conv: &str, text: &str) -> String {
         .await;
     assert_eq!(posted.status, 201, "{}", posted.body);
     posted.body["message_id"].as_str().unwrap().to_string()
+}
+
+/// Starts a resumable completion on the process at `base`: its stream, the
+/// text read so far (its `meta`) and its id.
+async fn start_resumable(
+    http: &reqwest::Client,
+    base: &str,
+    ask: &str,
+) -> (reqwest::Response, String, String) {
+    let body = json!({ "provider": "openai", "model": "gpt-4.1-mini", "resumable": true,
+                       "messages": [{ "role": "user", "content": ask }] });
+    let mut started = http
+        .post(format!("{base}/v1/chat-completions/stream"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let first = crate::sse::read_until(&mut started, |f| !f.is_empty()).await;
+    let id = crate::sse::parse_frames(&first)[0].data["completionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (started, first, id)
 }
 
 fn count(kind: &'static str, n: usize) -> impl Fn(&[crate::conversations::stream::Frame]) -> bool {
@@ -200,20 +224,7 @@ async fn a_resumable_job_on_one_process_is_followed_and_stopped_on_another() {
         .openai
         .push(Reply::hold("Thinking hard about it", 2));
     let http = reqwest::Client::new();
-    let body = json!({ "provider": "openai", "model": "gpt-4.1-mini", "resumable": true,
-                       "messages": [{ "role": "user", "content": "go" }] });
-    let mut started = http
-        .post(format!("{a}/v1/chat-completions/stream"))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let first = crate::sse::read_until(&mut started, |f| !f.is_empty()).await;
-    let id = crate::sse::parse_frames(&first)[0].data["completionId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (started, _, id) = start_resumable(&http, a, "go").await;
     let mut followed = http
         .get(format!("{b}/v1/chat-completions/{id}/events"))
         .bearer_auth(ADMIN_TOKEN)
@@ -309,24 +320,7 @@ async fn a_stop_on_another_process_kills_the_devbox_command_at_once() {
     let Some(sshd) = sybil_testkit::sshd::sshd() else {
         return;
     };
-    let port = sshd.port.to_string();
-    let key = sshd.path("client");
-    let workdir = sshd.path("w");
-    let devbox: Vec<(String, String)> = [
-        ("CHAT_SHELL_TOOL_ENABLED", "true"),
-        ("CHAT_CODEX_REMOTE_HOST", "127.0.0.1"),
-        ("CHAT_CODEX_REMOTE_PORT", port.as_str()),
-        ("CHAT_CODEX_REMOTE_USER", sshd.user.as_str()),
-        ("CHAT_CODEX_SSH_KEY_PATH", key.to_str().unwrap()),
-        (
-            "CHAT_CODEX_KNOWN_HOSTS_PATH",
-            sshd.known_hosts.to_str().unwrap(),
-        ),
-        ("CHAT_CODEX_REMOTE_WORKDIR", workdir.to_str().unwrap()),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let devbox = devbox_env(&sshd);
     let Some(fleet) = fleet_with(2, &devbox).await else {
         return;
     };
@@ -339,20 +333,7 @@ async fn a_stop_on_another_process_kills_the_devbox_command_at_once() {
             .with_text("Running it. "),
     );
     let http = reqwest::Client::new();
-    let body = json!({ "provider": "openai", "model": "gpt-4.1-mini", "resumable": true,
-                       "messages": [{ "role": "user", "content": "run it" }] });
-    let mut started = http
-        .post(format!("{a}/v1/chat-completions/stream"))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let first = crate::sse::read_until(&mut started, |f| !f.is_empty()).await;
-    let id = crate::sse::parse_frames(&first)[0].data["completionId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (started, first, id) = start_resumable(&http, a, "run it").await;
     assert!(
         beacon.started(Duration::from_secs(10)).await,
         "the remote command started"

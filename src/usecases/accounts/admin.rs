@@ -1,10 +1,7 @@
 //! The admin's user routes (§4.4): create, list, change.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sybil_domain::Timestamp;
-use sybil_domain::account::{FieldError, NewAccount, User, fields};
-use sybil_domain::pagination::page_limit;
+use sybil_domain::account::{NewAccount, User, fields};
+use sybil_domain::pagination::{decode_cursor, encode_cursor, page_limit};
 use sybil_ports::inbound::{AccountError, Caller, EditUser, NewUser, UserPage};
 use sybil_ports::outbound::{AccountWriteError, TakenField, UserChange, UserUpdate};
 use uuid::Uuid;
@@ -22,26 +19,6 @@ fn require_admin(caller: &Caller) -> Result<(), AccountError> {
             "this route needs the admin role".into(),
         ))
     }
-}
-
-/// The opaque cursor of the last account on a page: `created_at:id`.
-fn encode_cursor(user: &User) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{}", user.created_at.millis(), user.id))
-}
-
-fn decode_cursor(text: &str) -> Result<(Timestamp, Uuid), AccountError> {
-    let bad = || {
-        FieldError::new(
-            "cursor",
-            "cursor must be a next_cursor this server returned",
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (at, id) = text.split_once(':').ok_or_else(bad)?;
-    let at = at.parse::<i64>().map_err(|_| bad())?;
-    let id = Uuid::parse_str(id).map_err(|_| bad())?;
-    Ok((Timestamp(at), id))
 }
 
 pub(super) fn taken(field: TakenField) -> AccountError {
@@ -101,7 +78,7 @@ impl AccountService {
         let limit = page_limit(limit, DEFAULT_PAGE, MAX_PAGE);
         let users = self.deps.store.list_users(after, limit).await?;
         let next_cursor = (users.len() as u64 == limit)
-            .then(|| users.last().map(encode_cursor))
+            .then(|| users.last().map(|u| encode_cursor(u.created_at, u.id)))
             .flatten();
         Ok(UserPage { users, next_cursor })
     }
@@ -133,42 +110,6 @@ impl AccountService {
                 message: "at least one active admin must remain".into(),
                 field: None,
             }),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_anything_else() {
-        let id = Uuid::now_v7();
-        let user = User {
-            id,
-            email: "a@b".into(),
-            username: "a".into(),
-            display_name: None,
-            roles: sybil_domain::account::Roles::member(),
-            disabled: false,
-            password_hash: None,
-            created_at: Timestamp(42),
-            roles_changed_at: Timestamp(42),
-            memberships_changed_at: Timestamp(42),
-            last_seen_at: None,
-        };
-        assert_eq!(
-            decode_cursor(&encode_cursor(&user)).unwrap(),
-            (Timestamp(42), id)
-        );
-        for bad in ["", "!!", "MTI", &URL_SAFE_NO_PAD.encode("x:y")] {
-            assert!(matches!(
-                decode_cursor(bad),
-                Err(AccountError::Invalid(FieldError {
-                    field: "cursor",
-                    ..
-                }))
-            ));
         }
     }
 }

@@ -1,13 +1,11 @@
 //! Creating and listing conversations, and who is in them (§4.5).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sybil_domain::Provider;
 use sybil_domain::account::{FieldError, User};
 use sybil_domain::conversation::model::Conversation;
 use sybil_domain::conversation::permissions::Action;
 use sybil_domain::conversation::{ConversationRole, content};
-use sybil_domain::pagination::page_limit;
-use sybil_domain::{Provider, Timestamp};
+use sybil_domain::pagination::{decode_cursor, encode_cursor, page_limit};
 use sybil_ports::inbound::{
     ConversationDetail, ConversationError, ConversationPage, NewConversation, ShownParticipant,
 };
@@ -18,26 +16,6 @@ use super::{ConversationService, NOT_FOUND};
 
 const LAST_OWNER: ConversationError =
     ConversationError::Conflict("conversation needs at least one owner");
-
-/// The opaque cursor after a conversation: `last_activity_at:id`.
-fn encode_cursor(at: Timestamp, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{id}", at.millis()))
-}
-
-fn decode_cursor(text: &str) -> Result<(Timestamp, Uuid), FieldError> {
-    let bad = || {
-        FieldError::new(
-            "cursor",
-            "cursor must be a next_cursor this server returned",
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (at, id) = text.split_once(':').ok_or_else(bad)?;
-    let at = at.parse::<i64>().map_err(|_| bad())?;
-    let id = Uuid::parse_str(id).map_err(|_| bad())?;
-    Ok((Timestamp(at), id))
-}
 
 /// `provider` and `model`: both or neither, `model` not blank.
 pub(super) fn reply_model(
@@ -218,16 +196,6 @@ impl ConversationService {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_anything_else() {
-        let id = Uuid::from_u128(9);
-        let text = encode_cursor(Timestamp(42), id);
-        assert_eq!(decode_cursor(&text).unwrap(), (Timestamp(42), id));
-        for bad in ["", "!!", "bm9wZQ", &URL_SAFE_NO_PAD.encode("x:y")] {
-            assert_eq!(decode_cursor(bad).unwrap_err().field, "cursor");
-        }
-    }
 
     #[test]
     fn reply_defaults_come_in_pairs() {

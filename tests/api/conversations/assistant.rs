@@ -10,7 +10,7 @@ use sybil_testkit::{FakeExa, Reply};
 
 use super::{add, create_conversation, ended, post_root, start_with_fakes, tree, user, user_reply};
 use crate::accounts::kit::{Backend, Client, Server, both_backends};
-use crate::helpers::Fakes;
+use crate::helpers::{Fakes, devbox_env};
 
 both_backends!(
     replies_stream_through_each_provider_with_a_tool_round,
@@ -285,21 +285,8 @@ async fn concurrent_replies_into_one_thread_lose_nothing(backend: Backend) {
 #[tokio::test]
 async fn cancelling_a_reply_kills_its_devbox_command() {
     let Some(sshd) = sshd() else { return };
-    let port = sshd.port.to_string();
-    let key = sshd.path("client");
-    let workdir = sshd.path("w");
-    let devbox = [
-        ("CHAT_SHELL_TOOL_ENABLED", "true"),
-        ("CHAT_CODEX_REMOTE_HOST", "127.0.0.1"),
-        ("CHAT_CODEX_REMOTE_PORT", port.as_str()),
-        ("CHAT_CODEX_REMOTE_USER", sshd.user.as_str()),
-        ("CHAT_CODEX_SSH_KEY_PATH", key.to_str().unwrap()),
-        (
-            "CHAT_CODEX_KNOWN_HOSTS_PATH",
-            sshd.known_hosts.to_str().unwrap(),
-        ),
-        ("CHAT_CODEX_REMOTE_WORKDIR", workdir.to_str().unwrap()),
-    ];
+    let env = devbox_env(&sshd);
+    let devbox: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let Some((server, fakes, _exa)) = server_with_fakes(Backend::Sqlite, &devbox).await else {
         return;
     };
