@@ -359,3 +359,25 @@ async fn a_stop_on_another_process_kills_the_devbox_command_at_once() {
     let frames = crate::sse::parse_frames(&(first + &rest));
     assert_eq!(frames.last().unwrap().event, "done");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_removed_on_one_process_loses_the_stream_open_on_another() {
+    let Some(fleet) = fleet(2).await else { return };
+    let (a, b) = (&fleet.procs[0].base, &fleet.procs[1].base);
+    let (mut olga_a, _) = member(&fleet, a, "olga").await;
+    let (ann_b, ann) = member(&fleet, b, "ann").await;
+    let conv = conversation(&mut olga_a, &[&ann]).await;
+    let on_b = follow(&ann_b, &conv, "", &[]).await;
+    let removed = olga_a
+        .delete(&format!("/api/conversations/{conv}/participants/{ann}"))
+        .await;
+    assert_eq!(removed.status, 204);
+    let text = tokio::time::timeout(Duration::from_secs(20), on_b.text())
+        .await
+        .expect("the stream on B closed")
+        .unwrap();
+    let got = frames(&text);
+    assert_eq!(got.len(), 1, "{text}");
+    assert_eq!(got[0].event, "membership.changed");
+    assert_eq!(got[0].data["payload"]["action"], "removed");
+}
