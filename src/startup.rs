@@ -213,7 +213,7 @@ fn services(
         tokens: Arc::new(OsTokens),
         clock: clock.clone(),
         ids: ids.clone(),
-        replies: Arc::new(completions.thread_replies(storage.clone())),
+        replies: Arc::new(completions.thread_replies(storage.clone(), storage.clone())),
         wakeups: storage.clone(),
         settings: ConversationSettings {
             presence: config.conversations.presence,

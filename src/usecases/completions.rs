@@ -26,7 +26,7 @@ use sybil_ports::inbound::{
 };
 use sybil_ports::outbound::{
     CallLog, ChatRepository, Clock, ConversationStore, IdGenerator, LlmRequest, PromptMessage,
-    PromptRole, RecordedEvent, ToolSpec,
+    PromptRole, RecordedEvent, ToolSpec, Wakeups,
 };
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -82,12 +82,17 @@ impl CompletionService {
     }
 
     /// Assistant replies of `/api` threads on this service's engine.
-    pub fn thread_replies(&self, store: Arc<dyn ConversationStore>) -> ThreadReplies {
+    pub fn thread_replies(
+        &self,
+        store: Arc<dyn ConversationStore>,
+        wakeups: Arc<dyn Wakeups>,
+    ) -> ThreadReplies {
         ThreadReplies::new(
             self.engine.clone(),
             self.providers.clone(),
             self.tool_specs.clone(),
             store,
+            wakeups,
         )
     }
 

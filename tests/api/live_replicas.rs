@@ -381,3 +381,61 @@ async fn a_member_removed_on_one_process_loses_the_stream_open_on_another() {
     assert_eq!(got[0].event, "membership.changed");
     assert_eq!(got[0].data["payload"]["action"], "removed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_cancelled_on_another_process_kills_its_devbox_command() {
+    let Some(sshd) = sybil_testkit::sshd::sshd() else {
+        return;
+    };
+    let Some(fleet) = fleet_with(2, &devbox_env(&sshd)).await else {
+        return;
+    };
+    let (a, b) = (&fleet.procs[0].base, &fleet.procs[1].base);
+    let (mut olga_a, _) = member(&fleet, a, "olga").await;
+    let mut olga_b = client(b);
+    assert_eq!(olga_b.login("olga", PASSWORD).await.status, 200);
+    let conv = conversation(&mut olga_a, &[]).await;
+    let mut beacon = sybil_testkit::sshd::Beacon::new(&sshd.path("beacon"));
+    let finished = sshd.path("finished");
+    let command = format!("{}sleep 60; touch '{}'", beacon.open(), finished.display());
+    fleet.fakes.openai.push(
+        Reply::tool_calls(&[("shell_exec", &json!({ "command": command }).to_string())])
+            .with_text("Running it."),
+    );
+    let posted = olga_a
+        .post(
+            &format!("/api/threads/{conv}/root"),
+            json!({"content": "run it", "provider": "openai", "model": "gpt-4.1-mini"}),
+        )
+        .await;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    let root = posted.body["message_id"].as_str().unwrap().to_string();
+    let reply = posted.body["assistant_message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        beacon.started(Duration::from_secs(10)).await,
+        "the remote command started"
+    );
+    let cancelled = olga_b
+        .post_empty(&format!("/api/messages/{reply}/cancel"))
+        .await;
+    assert_eq!(cancelled.status, 202, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert!(
+        beacon.ended(Duration::from_secs(5)).await,
+        "the command still runs on the devbox"
+    );
+    assert!(!finished.exists(), "the command went on after the cancel");
+    let tree = olga_b.get(&format!("/api/threads/{root}/tree")).await;
+    let stopped = tree.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == reply.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(stopped["status"], "stopped");
+    assert_eq!(stopped["content"], "Running it.", "the partial text stays");
+}

@@ -35,6 +35,7 @@ fn topic_name(topic: Topic) -> String {
         Topic::Conversation(id) => format!("c:{id}"),
         Topic::Job(id) => format!("j:{id}"),
         Topic::JobStop(id) => format!("s:{id}"),
+        Topic::ReplyEnd(id) => format!("r:{id}"),
     }
 }
 

@@ -15,6 +15,8 @@ pub enum Topic {
     Job(Uuid),
     /// A stop asked of a resumable job.
     JobStop(Uuid),
+    /// An assistant reply ended (by a cancel on any process, say).
+    ReplyEnd(Uuid),
 }
 
 /// One follower's subscription; it sees every wake-up sent after it was made.

@@ -17,7 +17,7 @@ use sybil_metrics::CompletionMode;
 use sybil_ports::inbound::{CompletionError, CompletionEvent};
 use sybil_ports::outbound::{
     ConversationStore, FinishReason, LlmRequest, PromptMessage, PromptRole, ReplyEnd, StorageError,
-    ToolSpec,
+    ToolSpec, Topic, Wakeups,
 };
 use tokio::sync::{Notify, mpsc, watch};
 use uuid::Uuid;
@@ -40,6 +40,7 @@ struct Inner {
     providers: Providers,
     tool_specs: Arc<[ToolSpec]>,
     store: Arc<dyn ConversationStore>,
+    wakeups: Arc<dyn Wakeups>,
     live: Mutex<HashMap<Uuid, Running>>,
 }
 
@@ -58,12 +59,14 @@ impl ThreadReplies {
         providers: Providers,
         tool_specs: Arc<[ToolSpec]>,
         store: Arc<dyn ConversationStore>,
+        wakeups: Arc<dyn Wakeups>,
     ) -> ThreadReplies {
         ThreadReplies(Arc::new(Inner {
             engine,
             providers,
             tool_specs,
             store,
+            wakeups,
             live: Mutex::default(),
         }))
     }
@@ -275,6 +278,8 @@ async fn run_reply_inner(inner: &Inner, reply: &ThreadMessage, stop: Arc<Notify>
         mode: CompletionMode::Resumable,
         received: Instant::now(),
     });
+    // Subscribed before the run: an end recorded elsewhere from now on wakes it.
+    let mut ended_elsewhere = inner.wakeups.subscribe(Topic::ReplyEnd(reply.id));
     let (tx, mut rx) = mpsc::channel(STREAM_BUFFER);
     let engine = inner.engine.clone();
     let run = async move {
@@ -312,6 +317,15 @@ async fn run_reply_inner(inner: &Inner, reply: &ThreadMessage, stop: Arc<Notify>
                 _ = stop.notified(), if !stopping => {
                     stopping = true;
                     rx.close();
+                }
+                // Ended elsewhere (a cancel on another process): stop here too.
+                _ = ended_elsewhere.woken(), if !stopping => {
+                    if inner.store.message(reply.id).await.is_ok_and(|m| {
+                        m.is_some_and(|m| m.status != Some(ReplyStatus::Streaming))
+                    }) {
+                        stopping = true;
+                        rx.close();
+                    }
                 }
             }
         }

@@ -32,6 +32,13 @@ impl SeaOrmStorage {
         now: Timestamp,
     ) -> Result<(), StorageError> {
         let mut topics: Vec<Topic> = Vec::new();
+        // A reply's end also wakes the process running it (a cancel made
+        // elsewhere stops it).
+        for (_, e) in &events.0 {
+            if let ConversationEvent::MessageDone { message_id, .. } = e {
+                topics.push(Topic::ReplyEnd(*message_id));
+            }
+        }
         for (c, _) in &events.0 {
             if !topics.contains(&Topic::Conversation(*c)) {
                 topics.push(Topic::Conversation(*c));
