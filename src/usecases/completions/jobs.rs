@@ -33,6 +33,8 @@ use super::engine::{Engine, Prepared};
 const POLL_WITHOUT_WAKEUPS: Duration = Duration::from_secs(2);
 /// How often a replica proves its jobs alive (and picks up stop requests).
 pub(super) const HEARTBEAT: Duration = Duration::from_secs(2);
+/// How long a follower of a job that ended waits for its last event.
+const LAST_EVENT_WAIT: Duration = Duration::from_secs(5);
 /// Events a follower's channel holds.
 const FOLLOWER_BUFFER: usize = 64;
 /// A running job whose heartbeat is this old has lost its server: four
@@ -295,6 +297,7 @@ impl JobHub {
             }
         }
         // Running elsewhere (or just finished here): read storage until the end.
+        let mut ended_without_last = false;
         loop {
             let running = self
                 .store
@@ -304,13 +307,20 @@ impl JobHub {
             for event in self.store.events_after(id, last).await? {
                 send!(event);
             }
+            // Ended, and its last event (sent above, which returns) not
+            // stored yet: a dead server's job gets its `error` just after
+            // its status. Wait for it once, briefly.
             if !running {
-                return Ok(());
+                if ended_without_last {
+                    return Ok(());
+                }
+                ended_without_last = true;
             }
             // A dead replica's job is ended by the maintenance round, whose
             // end wakes this follower too.
             tokio::select! {
                 _ = woken.woken() => {}
+                _ = tokio::time::sleep(LAST_EVENT_WAIT), if ended_without_last => {}
                 _ = tx.closed() => return Ok(()),
             }
         }

@@ -5,8 +5,8 @@ use sybil_domain::Timestamp;
 use sybil_domain::account::{FieldError, User};
 use sybil_domain::conversation::MessagePath;
 use sybil_domain::conversation::content::{self, PostRole};
-use sybil_domain::conversation::model::{MessageRole, ReplyStatus, ThreadMessage};
-use sybil_domain::conversation::permissions::Action;
+use sybil_domain::conversation::model::{Membership, MessageRole, ReplyStatus, ThreadMessage};
+use sybil_domain::conversation::permissions::{Action, permits};
 use sybil_domain::pagination::page_limit;
 use sybil_ports::inbound::{
     CancelOutcome, ConversationError, NewMessage, Posted, ThreadPage, TreePage,
@@ -29,8 +29,7 @@ impl ConversationService {
         user: &User,
         id: Uuid,
         missing: ConversationError,
-    ) -> Result<(ThreadMessage, sybil_domain::conversation::model::Membership), ConversationError>
-    {
+    ) -> Result<(ThreadMessage, Membership), ConversationError> {
         let message = self.deps.store.message(id).await?.ok_or(missing.clone())?;
         let membership = self
             .member_of(user, message.conversation_id, missing)
@@ -246,9 +245,10 @@ impl ConversationService {
         id: Uuid,
     ) -> Result<(), ConversationError> {
         let (message, membership) = self.visible_message(user, id, NO_MESSAGE).await?;
+        let acting = super::acting_role(user, &membership);
         let allowed = match message.deleted_by {
-            Some(by) => sybil_domain::conversation::permissions::permits(
-                super::acting_role(user, &membership),
+            Some(by) => permits(
+                acting,
                 Action::Restore {
                     deleted_by_actor: by == user.id,
                 },
@@ -256,8 +256,8 @@ impl ConversationService {
             // Not deleted: nothing to do, for a manager or the author.
             None => {
                 message.author == Some(user.id)
-                    || sybil_domain::conversation::permissions::permits(
-                        super::acting_role(user, &membership),
+                    || permits(
+                        acting,
                         Action::Restore {
                             deleted_by_actor: false,
                         },
