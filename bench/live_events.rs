@@ -11,12 +11,12 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
-use support::benchmarking;
+use support::{Killed, benchmarking, free_port};
 
 const SAMPLES: usize = 400;
 const IDLE_FOLLOWERS: usize = 50;
@@ -25,20 +25,35 @@ const SETTLE: Duration = Duration::from_secs(3);
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const TOKEN: &str = "bench-admin-token";
 
-struct Server(Child, String);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+/// A Sybil process (killed when this is dropped) and its base URL.
+struct Server(#[allow(dead_code)] Killed, String);
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The benchmark's database, dropped when this is, even after a panic.
+struct BenchDatabase(String);
+
+impl Drop for BenchDatabase {
+    fn drop(&mut self) {
+        let name = self.0.clone();
+        // Drop cannot await, and the runtime may be unwinding: a thread
+        // with its own runtime drops the database.
+        let dropper = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(admin) = Database::connect(ADMIN_URL).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        });
+        let _ = dropper.join();
+    }
 }
 
 async fn start(db_url: &str) -> Server {
@@ -67,7 +82,7 @@ async fn start(db_url: &str) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Server(child, base)
+    Server(Killed(child), base)
 }
 
 /// A new account (through the service on `first`); its id.
@@ -139,6 +154,7 @@ async fn main() {
         .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
         .await
         .unwrap();
+    let _database = BenchDatabase(name.clone());
     let db_url = format!("postgres://postgres@127.0.0.1:5432/{name}");
     let a = start(&db_url).await;
     let b = start(&db_url).await;
@@ -242,8 +258,6 @@ async fn main() {
         "database transactions per second per idle follower   {per_follower:.3} (goal: 0; {IDLE_FOLLOWERS} followers over {} s, {baseline} transactions without them, {with_followers} with)",
         IDLE_WINDOW.as_secs()
     );
+    // The servers go first, then the database (`_database`, dropped last).
     drop((stream, a, b, stats));
-    let _ = admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await;
 }

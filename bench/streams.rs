@@ -8,12 +8,12 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::json;
-use support::{benchmarking, figures, print};
+use support::{Killed, benchmarking, figures, free_port, print};
 use sybil_testkit::{FakeKind, FakeLlm, Reply};
 
 const TTFD_SAMPLES: usize = 300;
@@ -53,22 +53,6 @@ fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Reads a streaming response until the first chunk that holds `marker`.
 async fn first(resp: reqwest::Response, marker: &str) -> reqwest::Response {
     let mut resp = resp;
@@ -102,7 +86,7 @@ async fn main() {
     let fake = FakeLlm::start(FakeKind::OpenAi).await;
     let dir = std::env::temp_dir().join(format!("sybil-bench-streams-{}", std::process::id()));
     let port = free_port();
-    let server = Server(
+    let server = Killed(
         Command::new(env!("CARGO_BIN_EXE_sybil"))
             .env("PORT", port.to_string())
             .env(

@@ -59,6 +59,25 @@ pub async fn start(vars: &[(String, String)]) -> String {
     base
 }
 
+/// A port no one listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process (a Sybil server) killed when dropped, even by a panic.
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// True when run by `cargo bench` (which passes `--bench`).
 pub fn benchmarking() -> bool {
     std::env::args().any(|a| a == "--bench")

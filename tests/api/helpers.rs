@@ -260,26 +260,31 @@ pub struct CallRow {
 }
 
 impl TestApp {
-    /// Makes a running job look like its server died: another owner, and
-    /// a heartbeat long past.
-    pub async fn kill_jobs_heartbeat_for_test(&self, job: &str) {
+    /// Runs one statement behind the server's back (`$n` parameters).
+    async fn execute_for_test(&self, sql: &str, values: Vec<sea_orm::Value>) {
         use sea_orm::{ConnectionTrait, Database, Statement};
         let db = Database::connect(self.db_url.as_str())
             .await
             .expect("raw connection");
-        let id = uuid::Uuid::parse_str(job).unwrap();
         db.execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-                "UPDATE completion_jobs SET owner = 'dead-replica', heartbeat_at = 0 WHERE id = $1"
-            } else {
-                "UPDATE completion_jobs SET owner = 'dead-replica', heartbeat_at = 0 WHERE id = ?"
-            },
-            [id.into()],
+            sql,
+            values,
         ))
         .await
-        .expect("update job");
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
         let _ = db.close().await;
+    }
+
+    /// Makes a running job look like its server died: another owner, and
+    /// a heartbeat long past.
+    pub async fn kill_jobs_heartbeat_for_test(&self, job: &str) {
+        let id = uuid::Uuid::parse_str(job).unwrap();
+        self.execute_for_test(
+            "UPDATE completion_jobs SET owner = 'dead-replica', heartbeat_at = 0 WHERE id = $1",
+            vec![id.into()],
+        )
+        .await;
     }
 
     /// Every LLM call row so far (the queued ones written first).
@@ -333,37 +338,23 @@ impl TestApp {
     /// Makes a streaming reply look like its process died: another owner,
     /// and a lease renewed long ago.
     pub async fn abandon_reply_for_test(&self, reply: &str) {
-        use sea_orm::{ConnectionTrait, Database, Statement};
-        let db = Database::connect(self.db_url.as_str())
-            .await
-            .expect("raw connection");
         let id = uuid::Uuid::parse_str(reply).unwrap();
-        db.execute_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
+        self.execute_for_test(
             "UPDATE conversation_messages SET lease_owner = 'dead-replica', \
              lease_heartbeat_at = 0 WHERE id = $1",
-            [id.into()],
-        ))
-        .await
-        .expect("abandon the reply");
-        let _ = db.close().await;
+            vec![id.into()],
+        )
+        .await;
     }
 
     /// Removes a conversation's events up to `upto`, as retention would.
     pub async fn expire_events_for_test(&self, conversation: &str, upto: i64) {
-        use sea_orm::{ConnectionTrait, Database, Statement};
-        let db = Database::connect(self.db_url.as_str())
-            .await
-            .expect("raw connection");
         let id = uuid::Uuid::parse_str(conversation).unwrap();
-        db.execute_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
+        self.execute_for_test(
             "DELETE FROM conversation_events WHERE conversation_id = $1 AND id <= $2",
-            [id.into(), upto.into()],
-        ))
-        .await
-        .expect("expire events");
-        let _ = db.close().await;
+            vec![id.into(), upto.into()],
+        )
+        .await;
     }
 
     /// A conversation's recorded stream events, by id.

@@ -123,6 +123,38 @@ pub struct ReplyError {
     pub message: String,
 }
 
+impl ReplyError {
+    fn new(code: &str, message: impl Into<String>) -> ReplyError {
+        ReplyError {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// No provider and model on the post, the conversation or the server.
+    pub fn no_model() -> ReplyError {
+        ReplyError::new(
+            "no_model",
+            "no provider and model: set them on the post or the conversation, or set ASSISTANT_DEFAULT_PROVIDER and ASSISTANT_DEFAULT_MODEL",
+        )
+    }
+
+    /// The provider's API key is not set; `message` as `/v1`'s 400 says it.
+    pub fn provider_not_configured(message: impl Into<String>) -> ReplyError {
+        ReplyError::new("provider_not_configured", message)
+    }
+
+    /// The provider (or storage) failed; `message` names which and how.
+    pub fn upstream(message: impl Into<String>) -> ReplyError {
+        ReplyError::new("upstream_error", message)
+    }
+
+    /// The process running the reply died (or was taken for dead).
+    pub fn interrupted() -> ReplyError {
+        ReplyError::new("interrupted", "the reply was interrupted")
+    }
+}
+
 /// A message of a thread, as stored: `content` keeps the text of a deleted
 /// message, which reads as `""` (`shown_content`) until it is restored.
 #[derive(Debug, Clone, PartialEq, Eq)]

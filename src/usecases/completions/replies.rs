@@ -151,14 +151,11 @@ fn ended(status: ReplyStatus, finish_reason: FinishReason, usage: Usage) -> Repl
     }
 }
 
-fn failed(code: &str, message: String) -> ReplyEnd {
+fn failed(error: ReplyError) -> ReplyEnd {
     ReplyEnd {
         status: ReplyStatus::Error,
         finish_reason: FinishReason::Error,
-        error: Some(ReplyError {
-            code: code.into(),
-            message,
-        }),
+        error: Some(error),
         usage: None,
         now: UNDATED,
     }
@@ -185,9 +182,9 @@ enum Lost {
 impl Lost {
     fn end(self) -> ReplyEnd {
         match self {
-            Lost::Storage(e) => failed("upstream_error", format!("storage unavailable: {e}")),
+            Lost::Storage(e) => failed(ReplyError::upstream(format!("storage unavailable: {e}"))),
             // Its end is recorded already; this one will not be.
-            Lost::Ended => failed("interrupted", "the reply was interrupted".into()),
+            Lost::Ended => failed(ReplyError::interrupted()),
         }
     }
 }
@@ -238,16 +235,15 @@ async fn run_reply(inner: &Inner, reply: &ThreadMessage, stop: Arc<Notify>) -> R
 
 async fn run_reply_inner(inner: &Inner, reply: &ThreadMessage, stop: Arc<Notify>) -> ReplyEnd {
     let Some((provider_name, model)) = reply.reply_model.clone() else {
-        return failed("no_model", "no provider and model".into());
+        return failed(ReplyError::no_model());
     };
     let Some(provider) = inner.providers.get(provider_name).cloned() else {
-        return failed(
-            "provider_not_configured",
+        return failed(ReplyError::provider_not_configured(
             CompletionError::Unconfigured {
                 provider: provider_name,
             }
             .to_string(),
-        );
+        ));
     };
     let history = match inner.store.ancestry(reply).await {
         Ok(h) => h,
@@ -350,10 +346,11 @@ async fn run_reply_inner(inner: &Inner, reply: &ThreadMessage, stop: Arc<Notify>
             }
             ended(ReplyStatus::Completed, FinishReason::Stop, outcome.usage)
         }
-        Err(CompletionError::Upstream(e)) => failed(
-            "upstream_error",
-            upstream_error.unwrap_or_else(|| e.provider.upstream_error_message(&e.message)),
-        ),
-        Err(other) => failed("upstream_error", other.to_string()),
+        Err(CompletionError::Upstream(e)) => {
+            failed(ReplyError::upstream(upstream_error.unwrap_or_else(|| {
+                e.provider.upstream_error_message(&e.message)
+            })))
+        }
+        Err(other) => failed(ReplyError::upstream(other.to_string())),
     }
 }

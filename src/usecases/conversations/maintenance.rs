@@ -38,10 +38,7 @@ impl ConversationService {
             let end = ReplyEnd {
                 status: ReplyStatus::Error,
                 finish_reason: FinishReason::Error,
-                error: Some(ReplyError {
-                    code: "interrupted".into(),
-                    message: "the reply was interrupted".into(),
-                }),
+                error: Some(ReplyError::interrupted()),
                 usage: None,
                 now,
             };

@@ -24,8 +24,6 @@ pub trait ReplyRunner: Send + Sync {
     async fn stop(&self, reply: Uuid) -> bool;
 }
 
-const NO_MODEL: &str = "no provider and model: set them on the post or the conversation, or set ASSISTANT_DEFAULT_PROVIDER and ASSISTANT_DEFAULT_MODEL";
-
 impl ConversationService {
     /// Creates the reply to `post` and starts it (or ends it at once when
     /// no provider can run it); its id.
@@ -50,17 +48,15 @@ impl ConversationService {
             })
             .await?;
         let failure = match &model {
-            None => Some(ReplyError {
-                code: "no_model".into(),
-                message: NO_MODEL.into(),
-            }),
-            Some((provider, _)) if !self.deps.replies.configured(*provider) => Some(ReplyError {
-                code: "provider_not_configured".into(),
-                message: CompletionError::Unconfigured {
-                    provider: *provider,
-                }
-                .to_string(),
-            }),
+            None => Some(ReplyError::no_model()),
+            Some((provider, _)) if !self.deps.replies.configured(*provider) => {
+                Some(ReplyError::provider_not_configured(
+                    CompletionError::Unconfigured {
+                        provider: *provider,
+                    }
+                    .to_string(),
+                ))
+            }
             Some(_) => None,
         };
         let id = reply.id;

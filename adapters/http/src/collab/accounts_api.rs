@@ -5,13 +5,14 @@ use std::sync::Arc;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::payload::Json;
-use sybil_ports::inbound::{AccountUseCases, Caller, Login, SignedIn};
+use sybil_ports::inbound::{AccountUseCases, Caller, Login};
 
 use super::CollabTags;
 use super::cookies::CookiePolicy;
 use super::dto::{
     LoginRequest, LoginResponse, MeResponse, OkResponse, SetupRequest, SetupResponse,
 };
+use super::params::signed_in;
 use super::problem::{Problem, Throttled};
 use super::reply::{Empty, WithCookies};
 use super::request_body::ApiJson;
@@ -19,14 +20,6 @@ use super::request_body::ApiJson;
 pub struct AccountsApi {
     pub accounts: Arc<dyn AccountUseCases>,
     pub cookies: CookiePolicy,
-}
-
-/// The signed-in user the guard let through (routes that need a session).
-fn signed_in(caller: &Caller) -> Result<&SignedIn, Problem> {
-    match caller {
-        Caller::User(s) => Ok(s),
-        _ => Err(sybil_ports::inbound::AccountError::MissingSession.into()),
-    }
 }
 
 pub fn login_body(login: &Login) -> LoginResponse {

@@ -2,18 +2,23 @@
 
 use sybil_domain::Timestamp;
 use sybil_domain::account::User;
-use sybil_ports::inbound::{AccountError, Caller};
+use sybil_ports::inbound::{AccountError, Caller, SignedIn};
 use sybil_wire::time::parse_iso;
 use uuid::Uuid;
 
 use super::problem::Problem;
 
-/// The signed-in user the guard let through (routes for users).
-pub fn user_of(caller: &Caller) -> Result<&User, Problem> {
+/// The session the guard let through (routes that need one).
+pub fn signed_in(caller: &Caller) -> Result<&SignedIn, Problem> {
     match caller {
-        Caller::User(s) => Ok(&s.user),
+        Caller::User(s) => Ok(s),
         _ => Err(AccountError::MissingSession.into()),
     }
+}
+
+/// The signed-in user the guard let through (routes for users).
+pub fn user_of(caller: &Caller) -> Result<&User, Problem> {
+    signed_in(caller).map(|s| &s.user)
 }
 
 /// An id in a path, or 400 naming the parameter.

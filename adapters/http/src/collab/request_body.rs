@@ -15,6 +15,20 @@ use super::problem::Problem;
 /// A JSON body parsed by the `/api` rules; its schema comes from `T`.
 pub struct ApiJson<T>(pub T);
 
+/// The body's bytes, or 400 `RGP.MALFORMED_JSON` when it cannot be read.
+async fn read_body(
+    request: &Request,
+    body: &mut RequestBody,
+) -> std::result::Result<Vec<u8>, Problem> {
+    Vec::<u8>::from_request(request, body).await.map_err(|_| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "RGP.MALFORMED_JSON",
+            "the request body could not be read",
+        )
+    })
+}
+
 /// 415 unless the body is declared `application/json`.
 fn require_json(request: &Request) -> std::result::Result<(), Problem> {
     let content_type = request
@@ -62,13 +76,7 @@ impl<T: Type + DeserializeOwned> ParsePayload for ApiJson<T> {
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
         require_json(request)?;
-        let data = Vec::<u8>::from_request(request, body).await.map_err(|_| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "RGP.MALFORMED_JSON",
-                "the request body could not be read",
-            )
-        })?;
+        let data = read_body(request, body).await?;
         parse(&data).map(ApiJson).map_err(Into::into)
     }
 }
@@ -99,13 +107,7 @@ impl<T: Type + DeserializeOwned + Default> ParsePayload for OptionalJson<T> {
     const IS_REQUIRED: bool = false;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
-        let data = Vec::<u8>::from_request(request, body).await.map_err(|_| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "RGP.MALFORMED_JSON",
-                "the request body could not be read",
-            )
-        })?;
+        let data = read_body(request, body).await?;
         if data.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
         }

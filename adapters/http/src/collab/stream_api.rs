@@ -19,7 +19,7 @@ use sybil_ports::inbound::{AccountUseCases, Caller, ConversationUseCases, Stream
 use uuid::Uuid;
 
 use super::CollabTags;
-use super::params::path_id;
+use super::params::{path_id, signed_in};
 use super::problem::Problem;
 use crate::sse::{SseBody, write_data};
 
@@ -144,9 +144,7 @@ impl StreamApi {
         since: Query<Option<String>>,
         #[oai(name = "Last-Event-ID")] last_event_id: Header<Option<String>>,
     ) -> Result<Streamed, Problem> {
-        let Caller::User(signed_in) = *caller else {
-            return Err(sybil_ports::inbound::AccountError::MissingSession.into());
-        };
+        let signed_in = signed_in(&caller)?;
         let id = path_id("conversation_id", &conversation_id)?;
         let start = match (&since.0, &last_event_id.0) {
             (Some(s), _) => Some(cursor("since", s)?),

@@ -5,7 +5,9 @@
 
 use sea_orm::{DatabaseTransaction, Value};
 use sybil_domain::Timestamp;
-use sybil_ports::outbound::{ConversationEvent, StorageError, Topic};
+use sybil_domain::conversation::ConversationRole;
+use sybil_domain::conversation::model::PresenceSeen;
+use sybil_ports::outbound::{ConversationEvent, MembershipAction, StorageError, Topic};
 use sybil_wire::collab::event_json;
 use uuid::Uuid;
 
@@ -19,6 +21,34 @@ pub(crate) struct Events(Vec<(Uuid, ConversationEvent)>);
 impl Events {
     pub(crate) fn push(&mut self, conversation: Uuid, event: ConversationEvent) {
         self.0.push((conversation, event));
+    }
+
+    /// An add or a role change (§6.3): `membership.changed`, then the
+    /// target's presence.
+    pub(crate) fn role_set(
+        &mut self,
+        conversation: Uuid,
+        user: Uuid,
+        role: ConversationRole,
+        action: MembershipAction,
+        presence: PresenceSeen,
+    ) {
+        self.push(
+            conversation,
+            ConversationEvent::MembershipChanged {
+                user_id: user,
+                role,
+                action,
+            },
+        );
+        self.push(
+            conversation,
+            ConversationEvent::PresenceUpdate {
+                user_id: user,
+                status: presence.status,
+                last_seen_at: presence.last_seen_at,
+            },
+        );
     }
 }
 

@@ -246,22 +246,7 @@ impl SeaOrmStorage {
         )
         .await?;
         self.memberships_changed(txn, user, now).await?;
-        events.push(
-            conversation,
-            ConversationEvent::MembershipChanged {
-                user_id: user,
-                role,
-                action: MembershipAction::Added,
-            },
-        );
-        events.push(
-            conversation,
-            ConversationEvent::PresenceUpdate {
-                user_id: user,
-                status: presence.status,
-                last_seen_at: presence.last_seen_at,
-            },
-        );
+        events.role_set(conversation, user, role, MembershipAction::Added, presence);
         Ok(())
     }
 
@@ -307,21 +292,12 @@ impl SeaOrmStorage {
                     )
                     .await?;
                     self.memberships_changed(&txn, user, now).await?;
-                    events.push(
+                    events.role_set(
                         conversation,
-                        ConversationEvent::MembershipChanged {
-                            user_id: user,
-                            role,
-                            action: MembershipAction::RoleUpdated,
-                        },
-                    );
-                    events.push(
-                        conversation,
-                        ConversationEvent::PresenceUpdate {
-                            user_id: user,
-                            status: presence.status,
-                            last_seen_at: presence.last_seen_at,
-                        },
+                        user,
+                        role,
+                        MembershipAction::RoleUpdated,
+                        presence,
                     );
                     SetRoleOutcome::RoleUpdated
                 }
