@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite. Makes sure what the tests need is running first:
-# PostgreSQL (the storage suite runs on it as well as on SQLite) and an
-# OpenSSH server (the devbox tool tests start their own sshd).
+# PostgreSQL (the storage suite runs on it as well as on SQLite), an
+# OpenSSH server (the devbox tool tests start their own sshd) and Redis
+# (the fleet-wide rate limits; the outage tests start their own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +30,9 @@ ensure_postgres
 if ! bash scripts/ensure-sshd.sh; then
   [ "${CI:-}" = "true" ] && exit 1
   echo "note: no sshd could be installed; the SSH tests will be skipped (they fail under CI=true)"
+fi
+if ! bash scripts/ensure-redis.sh; then
+  [ "${CI:-}" = "true" ] && exit 1
+  echo "note: no Redis could be installed or started; its tests will be skipped (they fail under CI=true)"
 fi
 cargo test --workspace --all-targets --no-fail-fast "$@"

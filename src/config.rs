@@ -71,6 +71,9 @@ pub struct Config {
     /// `RATE_LIMIT_PER_MINUTE`: each client's requests per minute on the
     /// model and search routes; `0` disables the limit.
     pub rate_limit_per_minute: u32,
+    /// `REDIS_URL`: rate-limit buckets shared by every replica; unset, each
+    /// process keeps its own.
+    pub redis_url: Option<Secret>,
     /// `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_IDLE_TIMEOUT_MS`,
     /// `HTTP_MAX_CONNECTIONS`.
     pub connections: ConnectionLimits,
@@ -193,6 +196,15 @@ impl Config {
             "must be a non-negative integer (0 disables the limit)",
             |v| v.parse().ok(),
         );
+        let redis_url = r.get("REDIS_URL").filter(|u| !u.trim().is_empty());
+        if let Some(url) = &redis_url
+            && !["redis://", "rediss://", "unix://"]
+                .iter()
+                .any(|scheme| url.trim().starts_with(scheme))
+        {
+            r.errors
+                .push("REDIS_URL: must be a redis://, rediss:// or unix:// URL".to_string());
+        }
         let connections = connection_limits(&mut r);
         let shutdown_drain = Duration::from_millis(r.positive("SHUTDOWN_DRAIN_MS", 30_000));
         let accounts = accounts::accounts(&mut r, upstream_timeout);
@@ -221,6 +233,7 @@ impl Config {
             devbox,
             completion_retention: Duration::from_secs(retention_hours.saturating_mul(3600)),
             rate_limit_per_minute,
+            redis_url: redis_url.map(Secret::new),
             connections,
             shutdown_drain,
             accounts,

@@ -16,7 +16,8 @@ use sybil_system::{Argon2Passwords, MemoryBuckets, OsTokens, SystemClock, UuidV7
 
 use sybil_domain::Provider;
 use sybil_llm::{AnthropicProvider, OpenAiProvider, ProviderSettings, XaiProvider};
-use sybil_ports::outbound::{Clock, IdGenerator, IdentityProvider, LlmProvider};
+use sybil_ports::outbound::{Clock, IdGenerator, IdentityProvider, LlmProvider, RateBuckets};
+use sybil_redis::RedisBuckets;
 
 use sybil_ports::outbound::{ExaApi, WebSearch};
 use sybil_ssh::Ssh2Shell;
@@ -26,6 +27,7 @@ use crate::config::{AccountsConfig, Config, ProviderConfig, SearchEngine};
 use crate::usecases::accounts::{AccountDeps, AccountSettings, OAuthProviders};
 use crate::usecases::completions::{CompletionDeps, JobHub, STOP_GRACE};
 use crate::usecases::conversations::{ConversationDeps, ConversationService, ConversationSettings};
+use crate::usecases::rate_limits::{RateLimitDeps, RateLimitService};
 use crate::usecases::tools::{Devbox, ToolRunner};
 use crate::usecases::{
     AccountService, ChatService, CompletionService, ModelCatalog, Providers, SearchService,
@@ -117,11 +119,21 @@ fn oauth(config: &AccountsConfig, clock: Arc<dyn Clock>) -> anyhow::Result<OAuth
     Ok(OAuthProviders { github, apple })
 }
 
-/// The account use cases over storage, Argon2id, OS randomness and
-/// in-process rate buckets.
+/// Rate-limit buckets: in Redis for the whole fleet with `REDIS_URL`,
+/// else in this process.
+fn buckets(config: &Config) -> anyhow::Result<Arc<dyn RateBuckets>> {
+    Ok(match &config.redis_url {
+        Some(url) => Arc::new(RedisBuckets::new(url.expose()).context("REDIS_URL")?),
+        None => Arc::new(MemoryBuckets::default()),
+    })
+}
+
+/// The account use cases over storage, Argon2id, OS randomness and the
+/// rate buckets.
 fn accounts(
     config: &Config,
     storage: Arc<BoundedStorage>,
+    buckets: Arc<dyn RateBuckets>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 ) -> anyhow::Result<AccountService> {
@@ -131,7 +143,7 @@ fn accounts(
         store: storage,
         passwords: Arc::new(Argon2Passwords::new()),
         tokens: Arc::new(OsTokens),
-        buckets: Arc::new(MemoryBuckets::default()),
+        buckets,
         oauth: oauth(a, clock.clone())?,
         clock,
         ids,
@@ -152,6 +164,7 @@ struct Background {
     models: Arc<ModelCatalog>,
     jobs: Arc<JobHub>,
     conversations: Arc<ConversationService>,
+    limits: Arc<RateLimitService>,
     calls: QueuedCallLog,
 }
 
@@ -207,7 +220,16 @@ fn services(
         clock: clock.clone(),
         ids: ids.clone(),
     };
-    let accounts = accounts(config, storage.clone(), clock.clone(), ids.clone())?;
+    let buckets = buckets(config)?;
+    let limits = Arc::new(RateLimitService::new(RateLimitDeps {
+        store: storage.clone(),
+        buckets: buckets.clone(),
+        clock: clock.clone(),
+        ids: ids.clone(),
+        wakeups: storage.clone(),
+        per_minute: config.rate_limit_per_minute,
+    }));
+    let accounts = accounts(config, storage.clone(), buckets, clock.clone(), ids.clone())?;
     let conversations = Arc::new(ConversationService::new(ConversationDeps {
         store: storage.clone(),
         tokens: Arc::new(OsTokens),
@@ -215,6 +237,7 @@ fn services(
         ids: ids.clone(),
         replies: Arc::new(completions.thread_replies(storage.clone(), storage.clone())),
         wakeups: storage.clone(),
+        limits: limits.clone(),
         settings: ConversationSettings {
             presence: config.conversations.presence,
             assistant_default: config.conversations.assistant_default.clone(),
@@ -225,6 +248,7 @@ fn services(
     }));
     let services = Services {
         conversations: conversations.clone(),
+        limits: limits.clone(),
         accounts: Arc::new(accounts),
         readiness: Arc::new(readiness::StorageReadiness(storage.clone())),
         searches: Arc::new(searches),
@@ -239,6 +263,7 @@ fn services(
             models,
             jobs,
             conversations,
+            limits,
             calls,
         },
     ))
@@ -319,7 +344,15 @@ impl Application {
             .jobs
             .spawn_maintenance(config.completion_retention);
         background.conversations.spawn_maintenance();
-        let app = sybil_http::app(services, auth(config), config.rate_limit_per_minute);
+        // The assignments hold from the first request; then every change
+        // made anywhere is followed.
+        background
+            .limits
+            .reload()
+            .await
+            .context("loading the rate-limit profiles")?;
+        background.limits.spawn_follow();
+        let app = sybil_http::app(services, auth(config));
         let bind = SocketAddr::new(config.host, config.port);
         let listener = tokio::net::TcpListener::bind(bind)
             .await

@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod models;
 mod prompt;
 pub mod providers;
+pub mod rate_limits;
 pub mod searches;
 pub mod tools;
 
@@ -15,4 +16,5 @@ pub use chats::ChatService;
 pub use completions::CompletionService;
 pub use models::ModelCatalog;
 pub use providers::Providers;
+pub use rate_limits::RateLimitService;
 pub use searches::SearchService;

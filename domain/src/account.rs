@@ -4,15 +4,14 @@
 
 pub mod client_addr;
 pub mod fields;
-pub mod gcra;
 pub mod oauth;
 pub mod roles;
 pub mod session;
 pub mod token;
 
+pub use crate::rate_limit::{Gcra, GcraDecision};
 pub use client_addr::TrustedProxies;
 pub use fields::{FieldError, NewAccount};
-pub use gcra::{Gcra, GcraDecision};
 pub use oauth::OAuthProvider;
 pub use roles::{Roles, UserRole};
 pub use session::{

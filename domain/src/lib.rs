@@ -15,6 +15,7 @@ pub mod message;
 pub mod nul;
 pub mod pagination;
 pub mod provider;
+pub mod rate_limit;
 pub mod role;
 pub mod search;
 pub mod secret;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::{
-    COMPLETION_OVERHEAD, HTTP_DURATION, HTTP_REQUESTS, LOGINS, OPEN_STREAMS, SESSION_ROTATIONS,
-    TOOL_CALLS, TOOL_DURATION, UPSTREAM_CALLS, UPSTREAM_DURATION,
+    COMPLETION_OVERHEAD, HTTP_DURATION, HTTP_REQUESTS, LOGINS, OPEN_STREAMS, RATE_LIMIT_DECISIONS,
+    SESSION_ROTATIONS, TOOL_CALLS, TOOL_DURATION, UPSTREAM_CALLS, UPSTREAM_DURATION,
 };
 
 /// Latency buckets in seconds: a local request takes about a millisecond, a
@@ -96,6 +96,10 @@ fn describe() {
     );
     metrics::describe_counter!(TOOL_CALLS, "Tool calls by tool and status.");
     metrics::describe_counter!(LOGINS, "Login attempts on /api by result.");
+    metrics::describe_counter!(
+        RATE_LIMIT_DECISIONS,
+        "Rate-limit decisions by profile, rule and result."
+    );
     metrics::describe_counter!(SESSION_ROTATIONS, "Session rotations by reason.");
     metrics::describe_histogram!(
         COMPLETION_OVERHEAD,

@@ -9,6 +9,7 @@ mod calls;
 mod completions;
 mod exporter;
 mod http;
+mod rate_limits;
 
 pub use accounts::{LOGINS, SESSION_ROTATIONS, record_login, record_session_rotation};
 pub use calls::{
@@ -18,3 +19,4 @@ pub use calls::{
 pub use completions::{COMPLETION_OVERHEAD, CompletionMode, record_completion_overhead};
 pub use exporter::{exporter, render};
 pub use http::{HTTP_DURATION, HTTP_REQUESTS, OPEN_STREAMS, OpenStream, record_http_request};
+pub use rate_limits::{RATE_LIMIT_DECISIONS, record_rate_limit};

@@ -23,6 +23,7 @@ mod m20261206_000018_create_typing_states;
 mod m20261206_000019_create_user_presence;
 mod m20261206_000020_create_conversation_events;
 mod m20261206_000021_add_reply_to_llm_calls;
+mod m20261206_000022_create_rate_limits;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_create_user_presence::Migration),
             Box::new(m20261206_000020_create_conversation_events::Migration),
             Box::new(m20261206_000021_add_reply_to_llm_calls::Migration),
+            Box::new(m20261206_000022_create_rate_limits::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod completions;
 pub mod conversations;
 pub mod jobs;
 pub mod models;
+pub mod rate_limits;
 pub mod readiness;
 pub mod searches;
 
@@ -25,5 +26,8 @@ pub use conversations::{
 };
 pub use jobs::{JobError, ResumableCompletions};
 pub use models::{ModelList, ModelUseCases};
+pub use rate_limits::{
+    AssignmentInput, LimitVerdict, ProfileInput, RateLimitError, RateLimitUseCases,
+};
 pub use readiness::ReadinessCheck;
 pub use searches::{RunSearch, SearchError, SearchUseCases};

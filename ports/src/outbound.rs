@@ -6,6 +6,7 @@ pub mod conversations;
 pub mod identity;
 pub mod jobs;
 pub mod llm;
+pub mod rate_limits;
 pub mod raw_json;
 pub mod searches;
 pub mod secrets;
@@ -29,9 +30,12 @@ pub use llm::{
     LlmError, LlmFailure, LlmProvider, LlmRequest, LlmResponse, LlmStreamEvent, PromptMessage,
     PromptRole, ToolCall, ToolRound, ToolSpec, Usage,
 };
+pub use rate_limits::{
+    Assigned, BucketsUnavailable, NewAssignment, ProfileDeletion, RateBuckets, RateLimitStore,
+};
 pub use raw_json::RawJson;
 pub use searches::SearchRepository;
-pub use secrets::{PasswordHasher, RateBuckets, TokenSource};
+pub use secrets::{PasswordHasher, TokenSource};
 pub use storage::{CallLog, ChatRepository, ChatWithMessages, StorageError};
 pub use tools::{
     ExaAnswerResponse, ExaApi, ExaSearchRequest, ExaSearchResponse, ExecOutput, FetchedPage,

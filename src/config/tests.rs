@@ -257,3 +257,19 @@ fn the_shutdown_drain_defaults_to_30_s_and_must_be_positive() {
         "{errors}"
     );
 }
+
+#[test]
+fn redis_is_optional_and_its_url_never_shown() {
+    assert!(load(&[]).unwrap().redis_url.is_none());
+    assert!(load(&[("REDIS_URL", " ")]).unwrap().redis_url.is_none());
+    let set = load(&[("REDIS_URL", "redis://:pw@127.0.0.1:6379/0")]).unwrap();
+    assert_eq!(
+        set.redis_url.as_ref().map(Secret::expose),
+        Some("redis://:pw@127.0.0.1:6379/0")
+    );
+    let errors = load(&[("REDIS_URL", "http://:pw@127.0.0.1:6379")]).unwrap_err();
+    assert_eq!(
+        errors.0,
+        vec!["REDIS_URL: must be a redis://, rediss:// or unix:// URL"]
+    );
+}

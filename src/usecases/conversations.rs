@@ -20,7 +20,7 @@ use sybil_domain::conversation::model::Membership;
 use sybil_domain::conversation::permissions::{Action, permits};
 use sybil_domain::conversation::presence::PresenceTimes;
 use sybil_domain::{Provider, Timestamp};
-use sybil_ports::inbound::ConversationError;
+use sybil_ports::inbound::{ConversationError, RateLimitUseCases};
 use sybil_ports::outbound::{Clock, ConversationStore, IdGenerator, TokenSource, Wakeups};
 use uuid::Uuid;
 
@@ -48,6 +48,8 @@ pub struct ConversationDeps {
     pub ids: Arc<dyn IdGenerator>,
     pub replies: Arc<dyn ReplyRunner>,
     pub wakeups: Arc<dyn Wakeups>,
+    /// The posting limit (§7.5).
+    pub limits: Arc<dyn RateLimitUseCases>,
     pub settings: ConversationSettings,
 }
 

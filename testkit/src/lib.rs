@@ -20,6 +20,7 @@ mod models;
 pub mod oauth;
 mod openai;
 mod openai_stream;
+pub mod redis_server;
 mod reply;
 mod server;
 pub mod sse;

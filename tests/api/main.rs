@@ -12,6 +12,7 @@ mod frozen_database;
 mod helpers;
 mod history_races;
 mod keepalive;
+mod limits;
 mod live_replicas;
 mod metrics;
 mod openai_compat;

@@ -103,6 +103,8 @@ async fn metadata_that_is_not_an_object_is_refused_by_the_policy() {
     assert_eq!(body["message"]["metadata"], Value::Null);
 }
 
+/// The routes limited whatever the admin assigns; an assignment may limit
+/// any other route, which the spec cannot know of.
 #[tokio::test]
 async fn the_spec_documents_429_on_the_limited_routes_only() {
     let app = spawn_app().await;
@@ -115,6 +117,9 @@ async fn the_spec_documents_429_on_the_limited_routes_only() {
         ("/openai/v1/chat/completions", "post"),
         // Login throttling (COLLAB-API.md §3.5).
         ("/api/auth/login", "post"),
+        // The posting limit (§7.5).
+        ("/api/threads/{conversation_id}/root", "post"),
+        ("/api/messages/{parent_id}/reply", "post"),
     ];
     for (path, ops) in spec["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {

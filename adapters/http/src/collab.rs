@@ -10,6 +10,8 @@ mod cookies;
 mod cors;
 mod dto;
 mod guard;
+mod limits_api;
+mod limits_dto;
 mod oauth_api;
 mod params;
 mod problem;
@@ -30,6 +32,7 @@ pub use conversations_api::ConversationsApi;
 pub use cookies::CookiePolicy;
 pub use cors::CorsOrigins;
 pub use guard::{CollabConfig, Guard, guard};
+pub use limits_api::LimitsApi;
 pub use oauth_api::OAuthApi;
 pub use routes::{ApiRoute, ROUTES};
 pub use stream_api::StreamApi;
@@ -47,6 +50,8 @@ pub enum CollabTags {
     AdminUsers,
     /// Shared conversations: membership, invites, threads, messages, presence (`/api`).
     Conversations,
+    /// The admin's rate-limit profiles and their assignments to routes (`/api`).
+    AdminLimits,
 }
 
 /// The `/api` operations.

@@ -30,7 +30,7 @@ use poem_openapi::OpenApiService;
 use sybil_domain::Secret;
 use sybil_ports::inbound::{
     AccountUseCases, ChatUseCases, CompletionUseCases, ConversationUseCases, ModelUseCases,
-    ReadinessCheck, ResumableCompletions, SearchUseCases,
+    RateLimitUseCases, ReadinessCheck, ResumableCompletions, SearchUseCases,
 };
 
 pub use body::MAX_BODY_BYTES;
@@ -48,6 +48,7 @@ pub struct Services {
     pub resumable: Arc<dyn ResumableCompletions>,
     pub accounts: Arc<dyn AccountUseCases>,
     pub conversations: Arc<dyn ConversationUseCases>,
+    pub limits: Arc<dyn RateLimitUseCases>,
 }
 
 /// Who may call `/v1/*`: everyone (open mode) or bearers of the admin
@@ -75,6 +76,7 @@ pub type ApiService = OpenApiService<
         collab::ConversationsApi,
         collab::ThreadsApi,
         collab::StreamApi,
+        collab::LimitsApi,
     ),
     (),
 >;
@@ -108,6 +110,9 @@ pub fn api_service(services: &Services, auth: &AuthConfig) -> ApiService {
                 accounts: services.accounts.clone(),
                 keepalive: auth.collab.stream_keepalive,
                 session_check: auth.collab.stream_session_check,
+            },
+            collab::LimitsApi {
+                limits: services.limits.clone(),
             },
         ),
         "Sybil API",
@@ -145,26 +150,25 @@ pub fn docs_html(api: &ApiService) -> String {
 const UNDOCUMENTED_ROUTES: &[&str] = &["/openapi.json", "/openapi.yaml", "/docs"];
 
 /// The whole HTTP application: the API, its spec and docs, and the shared
-/// middleware. `rate_limit_per_minute` is `RATE_LIMIT_PER_MINUTE` (`0`: off).
-/// Installs the process-wide metrics recorder on first call.
-pub fn app(
-    services: Services,
-    auth: AuthConfig,
-    rate_limit_per_minute: u32,
-) -> impl Endpoint<Output = Response> + 'static {
+/// middleware. Installs the process-wide metrics recorder on first call.
+pub fn app(services: Services, auth: AuthConfig) -> impl Endpoint<Output = Response> + 'static {
     sybil_metrics::exporter();
     let api = api_service(&services, &auth);
     let routes_table = Arc::new(route_table::RouteTable::from_spec(
         &api.spec(),
         UNDOCUMENTED_ROUTES,
     ));
-    let limits = Arc::new(ratelimit::RateLimits::per_minute(rate_limit_per_minute));
+    let limits = Arc::new(ratelimit::RouteLimits {
+        limits: services.limits.clone(),
+        trusted_proxies: auth.collab.trusted_proxies.clone(),
+    });
     let guard = Arc::new(collab::Guard {
         accounts: services.accounts.clone(),
+        limits: services.limits.clone(),
         config: auth.collab.clone(),
         allow: routes_table.clone(),
     });
-    let (allow, limited, metered) = (routes_table.clone(), routes_table.clone(), routes_table);
+    let (allow, metered) = (routes_table.clone(), routes_table);
     let (json, yaml) = (spec_json(&api), spec_yaml(&api));
     // The docs page embeds Swagger UI's script (megabytes): written when
     // someone asks for it rather than held for the life of the process.
@@ -198,7 +202,7 @@ pub fn app(
     // and the metrics see the status the client finally gets.
     routes
         .around(move |ep, req| collab::guard(ep, req, guard.clone()))
-        .around(move |ep, req| ratelimit::limit(ep, req, limits.clone(), limited.clone()))
+        .around(move |ep, req| ratelimit::limit(ep, req, limits.clone()))
         .around(move |ep, req| auth::require_token(ep, req, auth.clone()))
         .around(body::limit_body)
         // Boxed midway: the nested middleware types otherwise overflow the

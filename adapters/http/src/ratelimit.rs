@@ -1,125 +1,125 @@
-//! `RATE_LIMIT_PER_MINUTE`: one token bucket per client (its bearer token
-//! when that token was verified against `ADMIN_TOKEN`, else its IP address), shared by the model and search
-//! routes; over it, 429 with `Retry-After`. Also the wrapper that documents
-//! the 429 on exactly those routes.
+//! Rate limits on every route outside `/api` (whose guard checks them in
+//! its own order, §1.4): the rule the core picks for the request charges
+//! the caller's bucket (the `ADMIN_TOKEN` bearer is `service`, anyone else
+//! their address: an unverified token never keys a bucket). Over it, 429
+//! `{ "message": "rate limit exceeded" }` with `Retry-After`; every answer a
+//! bucket decided carries the `RateLimit-*` headers (§7.3). Also the
+//! wrapper that documents the 429 on the routes limited by default.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-use std::net::IpAddr;
-use std::num::NonZeroU32;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use governor::clock::Clock;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use poem::http::{HeaderValue, Method, StatusCode, header};
+use poem::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaResponses, Registry};
+use sybil_domain::account::TrustedProxies;
+use sybil_domain::rate_limit::Principal;
+use sybil_ports::inbound::{LimitVerdict, RateLimitUseCases};
 
 use crate::auth::VerifiedToken;
 use crate::error::{ApiError, ErrorBody};
 use crate::middleware::json_message;
-use crate::route_table::RouteTable;
 
-/// The limited operations: `POST` on these route templates.
-const LIMITED_ROUTES: &[&str] = &[
-    "/v1/chat-completions",
-    "/v1/chat-completions/stream",
-    "/v1/chats/title/suggest",
-    "/v1/searches/:searchId/run",
-    "/openai/v1/chat/completions",
-];
-
-/// Forgotten buckets (full again) are dropped every this many checks, so a
-/// stream of new clients cannot grow the table without bound.
-const PRUNE_EVERY: u64 = 4096;
-
-/// Who a bucket belongs to. A token is kept only as a hash, so the table
-/// holds no secret.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum ClientKey {
-    Token(u64),
-    Address(IpAddr),
-    Unknown,
+/// Paths never limited (§7.2): the probes, metrics, well-known files, the
+/// spec and its docs; `/api` is limited by its guard.
+fn exempt(path: &str) -> bool {
+    matches!(
+        path,
+        "/health" | "/healthz" | "/readyz" | "/metrics" | "/openapi.json" | "/openapi.yaml"
+    ) || ["/.well-known/", "/docs", "/api/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+        || path == "/api"
 }
 
-/// The per-client buckets; `None` inside when the limit is disabled (`0`).
-pub struct RateLimits {
-    limiter: Option<DefaultKeyedRateLimiter<ClientKey>>,
-    checks: AtomicU64,
+/// The client's address: the peer, or behind a trusted proxy the address
+/// it forwarded (`TRUSTED_PROXIES`).
+pub(crate) fn client_addr(req: &Request, proxies: &TrustedProxies) -> IpAddr {
+    let peer = req
+        .remote_addr()
+        .as_socket_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    proxies.client(peer, &forwarded)
 }
 
-impl RateLimits {
-    pub fn per_minute(limit: u32) -> RateLimits {
-        RateLimits {
-            limiter: NonZeroU32::new(limit).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
-            checks: AtomicU64::new(0),
-        }
-    }
+const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+const RATELIMIT_PROFILE: HeaderName = HeaderName::from_static("x-ratelimit-profile");
 
-    /// `Err(wait)` when the client's bucket is empty.
-    fn check(&self, key: &ClientKey) -> std::result::Result<(), Duration> {
-        let Some(limiter) = &self.limiter else {
-            return Ok(());
-        };
-        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            limiter.retain_recent();
-        }
-        limiter
-            .check_key(key)
-            .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
+/// The headers of an answer a bucket decided (§7.3); a refusal's
+/// `Retry-After` is set with its body.
+pub(crate) fn limit_headers(verdict: &LimitVerdict) -> Vec<(HeaderName, HeaderValue)> {
+    let d = &verdict.decision;
+    let mut headers = vec![
+        (RATELIMIT_LIMIT, HeaderValue::from(verdict.burst)),
+        (RATELIMIT_REMAINING, HeaderValue::from(d.remaining)),
+        (RATELIMIT_RESET, HeaderValue::from(d.reset_seconds)),
+    ];
+    // A profile name may hold any character; one a header cannot carry
+    // leaves the header out rather than the answer.
+    if let Ok(name) = HeaderValue::from_bytes(verdict.profile.as_bytes()) {
+        headers.push((RATELIMIT_PROFILE, name));
     }
+    headers
 }
 
-/// An unverified token never keys a bucket: anyone could make one up per
-/// request and never be limited.
-fn client_key(req: &Request) -> ClientKey {
-    let verified = req.extensions().get::<VerifiedToken>().is_some();
-    let token = verified
-        .then(|| req.headers().get(header::AUTHORIZATION))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if let Some(token) = token {
-        let mut hasher = DefaultHasher::new();
-        token.hash(&mut hasher);
-        return ClientKey::Token(hasher.finish());
-    }
-    match req.remote_addr().as_socket_addr() {
-        Some(addr) => ClientKey::Address(addr.ip()),
-        None => ClientKey::Unknown,
+pub(crate) fn decorate(resp: &mut Response, verdict: &LimitVerdict) {
+    let h = resp.headers_mut();
+    for (name, value) in limit_headers(verdict) {
+        h.insert(name, value);
     }
 }
 
-/// Whole seconds to wait, at least 1 (a fraction rounds up).
-fn retry_after_secs(wait: Duration) -> u64 {
-    wait.as_secs() + u64::from(wait.subsec_nanos() > 0 || wait.is_zero())
+/// The limits of the routes outside `/api`.
+pub struct RouteLimits {
+    pub limits: Arc<dyn RateLimitUseCases>,
+    pub trusted_proxies: TrustedProxies,
 }
 
-/// Answers 429 `{ "message": "rate limit exceeded" }` with `Retry-After`
-/// when a limited operation's client is over its limit.
+/// Charges the request to its bucket, if a rule covers it; answers 429
+/// when the bucket is empty.
 pub async fn limit<E: Endpoint>(
     next: E,
     req: Request,
-    limits: Arc<RateLimits>,
-    routes: Arc<RouteTable>,
+    limits: Arc<RouteLimits>,
 ) -> Result<Response> {
-    let limited = req.method() == Method::POST
-        && routes
-            .template(req.uri().path())
-            .is_some_and(|t| LIMITED_ROUTES.contains(&t));
-    if limited && let Err(wait) = limits.check(&client_key(&req)) {
-        let secs = retry_after_secs(wait);
-        tracing::info!(retry_after = secs, "rate limit exceeded");
+    let path = req.uri().path();
+    if req.method() == Method::OPTIONS || exempt(path) {
+        return next.call(req).await.map(IntoResponse::into_response);
+    }
+    let principal = if req.extensions().get::<VerifiedToken>().is_some() {
+        Principal::Service
+    } else {
+        Principal::Address(client_addr(&req, &limits.trusted_proxies))
+    };
+    let Some(verdict) = limits
+        .limits
+        .check(req.method().as_str(), path, principal)
+        .await
+    else {
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    let mut resp = if verdict.decision.allowed {
+        next.call(req).await.map(IntoResponse::into_response)?
+    } else {
+        let secs = verdict.decision.retry_after_seconds;
+        tracing::info!(retry_after = secs, profile = %verdict.profile, "rate limit exceeded");
         let mut resp = json_message(StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded");
         resp.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        return Ok(resp);
-    }
-    next.call(req).await.map(IntoResponse::into_response)
+        resp
+    };
+    decorate(&mut resp, &verdict);
+    Ok(resp)
 }
 
 /// The error type of a limited operation: `E` plus a documented 429, which
@@ -179,34 +179,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_after_rounds_up_to_whole_seconds() {
-        assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
-        assert_eq!(retry_after_secs(Duration::from_millis(500)), 1);
-        assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
-        assert_eq!(retry_after_secs(Duration::from_millis(2001)), 3);
-        assert_eq!(retry_after_secs(Duration::ZERO), 1);
-    }
-
-    #[test]
-    fn a_bucket_holds_the_limit_per_client() {
-        let limits = RateLimits::per_minute(2);
-        let a = ClientKey::Address([127, 0, 0, 1].into());
-        let b = ClientKey::Token(7);
-        assert!(limits.check(&a).is_ok());
-        assert!(limits.check(&a).is_ok());
-        let wait = limits.check(&a).unwrap_err();
-        assert!(wait > Duration::from_secs(20) && wait <= Duration::from_secs(30));
-        assert!(
-            limits.check(&b).is_ok(),
-            "another client has its own bucket"
-        );
-    }
-
-    #[test]
-    fn zero_disables_the_limit() {
-        let limits = RateLimits::per_minute(0);
-        for _ in 0..1000 {
-            assert!(limits.check(&ClientKey::Unknown).is_ok());
+    fn probes_spec_and_api_are_not_limited_here() {
+        for path in [
+            "/health",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/openapi.yaml",
+            "/.well-known/x",
+            "/docs",
+            "/api",
+            "/api/typing",
+        ] {
+            assert!(exempt(path), "{path}");
+        }
+        for path in [
+            "/v1/chat-completions",
+            "/openai/v1/chat/completions",
+            "/apix",
+            "/",
+        ] {
+            assert!(!exempt(path), "{path}");
         }
     }
 }

@@ -37,6 +37,7 @@ fn schemas() -> Map<String, Value> {
         conversations: Arc::new(
             sybil_ports::inbound::conversations::MockConversationUseCases::new(),
         ),
+        limits: Arc::new(sybil_ports::inbound::rate_limits::MockRateLimitUseCases::new()),
     };
     let spec: Value =
         serde_json::from_str(&spec_json(&api_service(&services, &AuthConfig::default()))).unwrap();

@@ -30,6 +30,7 @@ fn client(mock: MockChatUseCases, token: Option<&str>) -> TestClient<impl poem::
         conversations: Arc::new(
             sybil_ports::inbound::conversations::MockConversationUseCases::new(),
         ),
+        limits: Arc::new(no_limits()),
     };
     TestClient::new(app(
         services,
@@ -37,8 +38,13 @@ fn client(mock: MockChatUseCases, token: Option<&str>) -> TestClient<impl poem::
             admin_token: token.map(Secret::new),
             ..AuthConfig::default()
         },
-        0,
     ))
+}
+
+fn no_limits() -> sybil_ports::inbound::rate_limits::MockRateLimitUseCases {
+    let mut limits = sybil_ports::inbound::rate_limits::MockRateLimitUseCases::new();
+    limits.expect_check().returning(|_, _, _| None);
+    limits
 }
 
 fn sample_chat() -> Chat {

@@ -25,6 +25,7 @@ fn mocked_services() -> Services {
         conversations: Arc::new(
             sybil_ports::inbound::conversations::MockConversationUseCases::new(),
         ),
+        limits: Arc::new(sybil_ports::inbound::rate_limits::MockRateLimitUseCases::new()),
     }
 }
 

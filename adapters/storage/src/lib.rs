@@ -3,6 +3,7 @@
 mod accounts;
 mod bounded;
 mod bounded_accounts;
+mod bounded_rate_limits;
 mod call_writer;
 mod calls;
 mod chats;
@@ -12,6 +13,7 @@ mod entity;
 mod error;
 mod jobs;
 mod mapper;
+mod rate_limits;
 mod searches;
 mod sessions;
 mod transcript;

@@ -36,6 +36,7 @@ fn topic_name(topic: Topic) -> String {
         Topic::Job(id) => format!("j:{id}"),
         Topic::JobStop(id) => format!("s:{id}"),
         Topic::ReplyEnd(id) => format!("r:{id}"),
+        Topic::RateLimits => "limits".into(),
     }
 }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use futures::stream::BoxStream;
 
+use super::LimitVerdict;
 use crate::outbound::{MessageChunk, StorageError, StoredEvent};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +33,9 @@ pub enum ConversationError {
     /// 400 `RGP.V1.CANCEL_ROLE`.
     #[error("only assistant messages can be cancelled")]
     CancelRole,
+    /// 429 `RGP.RATE_LIMITED`: over the posting limit (§7.5).
+    #[error("rate limit exceeded")]
+    RateLimited(LimitVerdict),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -1,8 +1,7 @@
-//! Password hashes, random tokens and rate buckets: the parts of accounts
-//! that cost CPU, read the OS's randomness, or may live outside the process.
+//! Password hashes and random tokens: the parts of accounts that cost CPU
+//! or read the OS's randomness.
 
 use async_trait::async_trait;
-use sybil_domain::account::{Gcra, GcraDecision};
 
 /// Argon2id password hashing, off the async threads (a hash costs tens of
 /// milliseconds by design).
@@ -22,13 +21,4 @@ pub trait PasswordHasher: Send + Sync {
 #[cfg_attr(feature = "mock", mockall::automock)]
 pub trait TokenSource: Send + Sync {
     fn token(&self) -> String;
-}
-
-/// Keyed GCRA buckets (login throttling now; rate-limit profiles later).
-#[cfg_attr(feature = "mock", mockall::automock)]
-#[async_trait]
-pub trait RateBuckets: Send + Sync {
-    /// Decides a request at `now_us` on bucket `key`; with `consume` an
-    /// admitted request is charged, without it nothing changes.
-    async fn decide(&self, key: &str, limit: Gcra, now_us: i64, consume: bool) -> GcraDecision;
 }

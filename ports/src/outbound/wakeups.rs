@@ -17,6 +17,8 @@ pub enum Topic {
     JobStop(Uuid),
     /// An assistant reply ended (by a cancel on any process, say).
     ReplyEnd(Uuid),
+    /// The rate-limit profiles or assignments changed.
+    RateLimits,
 }
 
 /// One follower's subscription; it sees every wake-up sent after it was made.

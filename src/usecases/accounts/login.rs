@@ -4,14 +4,16 @@
 use std::net::IpAddr;
 
 use sybil_domain::account::fields::LoginName;
-use sybil_domain::account::{Gcra, NewAccount, Roles, User};
+use sybil_domain::account::{Gcra, GcraDecision, NewAccount, Roles, User};
 use sybil_ports::inbound::{AccountError, Login};
-use sybil_ports::outbound::AccountWriteError;
+use sybil_ports::outbound::{AccountWriteError, BucketsUnavailable};
 
 use super::AccountService;
 
 /// One bucket's verdict: admitted, or refused with the seconds to wait.
-fn refused(decision: sybil_domain::account::GcraDecision) -> Option<AccountError> {
+/// Buckets that cannot be reached admit (§7.4: fail open).
+fn refused(decided: Result<GcraDecision, BucketsUnavailable>) -> Option<AccountError> {
+    let decision = decided.ok()?;
     (!decision.allowed).then_some(AccountError::RateLimited {
         retry_after_seconds: decision.retry_after_seconds,
     })
@@ -127,7 +129,8 @@ impl AccountService {
             Some(user) if matched => user,
             _ => {
                 if let Some(limit) = per_account {
-                    buckets.decide(&account_key, limit, now_us, true).await;
+                    // Unreachable buckets count nothing (fail open).
+                    let _ = buckets.decide(&account_key, limit, now_us, true).await;
                 }
                 return Err(AccountError::InvalidCredentials);
             }

@@ -124,6 +124,13 @@ impl ConversationService {
         content::content(&new.content)?;
         let role = content::post_role(new.role.as_deref())?;
         let asked = reply_model(new.provider, new.model)?;
+        // Last of the post's checks (§1.4 step 9); assistant replies are
+        // not charged.
+        if let Some(verdict) = self.deps.limits.charge_post(user.id, conversation).await
+            && !verdict.decision.allowed
+        {
+            return Err(ConversationError::RateLimited(verdict));
+        }
         let message = self
             .deps
             .store

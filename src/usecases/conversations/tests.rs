@@ -11,6 +11,7 @@ use sybil_domain::conversation::model::{
 };
 use sybil_domain::conversation::{ConversationRole, Invite, MessagePath, PresenceStatus};
 use sybil_domain::{Provider, Timestamp};
+use sybil_ports::inbound::rate_limits::MockRateLimitUseCases;
 use sybil_ports::inbound::{
     CancelOutcome, ConversationError, ConversationUseCases, NewInvite, NewMessage,
 };
@@ -102,10 +103,25 @@ fn message(author: Option<Uuid>, role: MessageRole) -> ThreadMessage {
     }
 }
 
+fn no_posting_limit() -> MockRateLimitUseCases {
+    let mut limits = MockRateLimitUseCases::new();
+    limits.expect_charge_post().returning(|_, _| None);
+    limits
+}
+
 fn service_with(
     store: MockConversationStore,
     runner: Arc<FakeRunner>,
     default: Option<(Provider, String)>,
+) -> ConversationService {
+    service_limited(store, runner, default, no_posting_limit())
+}
+
+fn service_limited(
+    store: MockConversationStore,
+    runner: Arc<FakeRunner>,
+    default: Option<(Provider, String)>,
+    limits: MockRateLimitUseCases,
 ) -> ConversationService {
     let mut clock = MockClock::new();
     clock.expect_now().returning(|| Timestamp(NOW));
@@ -120,6 +136,7 @@ fn service_with(
         ids: Arc::new(ids),
         replies: runner,
         wakeups: Arc::new(sybil_ports::outbound::wakeups::MockWakeups::new()),
+        limits: Arc::new(limits),
         settings: ConversationSettings {
             presence: PresenceTimes {
                 away_ms: 45_000,
@@ -321,6 +338,55 @@ async fn replies_use_the_post_then_the_conversation_then_the_default_model() {
             );
         }
     }
+}
+
+fn posting_refused() -> MockRateLimitUseCases {
+    let mut limits = MockRateLimitUseCases::new();
+    limits.expect_charge_post().times(1).returning(|_, _| {
+        let limit = sybil_domain::rate_limit::Gcra {
+            requests_per_second: 1.0,
+            burst: 1,
+        };
+        let full = limit.decide(None, 0);
+        Some(sybil_ports::inbound::LimitVerdict {
+            profile: "conversation.post".into(),
+            burst: 1,
+            decision: limit.decide(Some(full.tat_us), 0),
+        })
+    });
+    limits
+}
+
+#[tokio::test]
+async fn a_post_over_the_posting_limit_stores_nothing_after_its_own_checks() {
+    let mut store = MockConversationStore::new();
+    store
+        .expect_membership()
+        .returning(|_, _| Ok(Some(membership(ConversationRole::Owner))));
+    store.expect_post().never();
+    let s = service_limited(store, Arc::default(), None, posting_refused());
+    let err = s
+        .post_root(&user(Roles::member()), Uuid::from_u128(1), post("hi"))
+        .await
+        .unwrap_err();
+    let ConversationError::RateLimited(verdict) = err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(verdict.decision.retry_after_seconds, 1);
+
+    // A post that breaks its own rules is refused first, and not charged.
+    let mut store = MockConversationStore::new();
+    store
+        .expect_membership()
+        .returning(|_, _| Ok(Some(membership(ConversationRole::Owner))));
+    let mut limits = MockRateLimitUseCases::new();
+    limits.expect_charge_post().never();
+    let s = service_limited(store, Arc::default(), None, limits);
+    let err = s
+        .post_root(&user(Roles::member()), Uuid::from_u128(1), post("  "))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConversationError::Invalid(_)), "{err:?}");
 }
 
 #[tokio::test]

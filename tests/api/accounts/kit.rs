@@ -262,6 +262,10 @@ impl Client {
         self.request(Method::POST, path, None).await
     }
 
+    pub async fn put(&mut self, path: &str, body: Value) -> Answer {
+        self.request(Method::PUT, path, Some(body)).await
+    }
+
     pub async fn patch(&mut self, path: &str, body: Value) -> Answer {
         self.request(Method::PATCH, path, Some(body)).await
     }

@@ -4,19 +4,20 @@
 //! security headers and CORS on the way out, and framework errors (unknown
 //! path, wrong method, bad parameter) as problem+json.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use sybil_domain::account::TrustedProxies;
-use sybil_ports::inbound::{AccountUseCases, Caller, RouteAccess};
+use sybil_domain::rate_limit::Principal;
+use sybil_ports::inbound::{AccountUseCases, Caller, RateLimitUseCases, RouteAccess};
 
 use super::cookies::{self, CookiePolicy};
 use super::cors::{self, CorsOrigins};
 use super::problem::Problem;
 use super::reply::WithCookies;
 use super::routes::{self, ApiRoute};
+use crate::ratelimit::{client_addr, decorate};
 use crate::route_table::RouteTable;
 
 /// Largest `/api` body (§1.3); `/api/v1/chat/completions` has 32 MiB.
@@ -54,26 +55,13 @@ impl Default for CollabConfig {
 
 pub struct Guard {
     pub accounts: Arc<dyn AccountUseCases>,
+    pub limits: Arc<dyn RateLimitUseCases>,
     pub config: CollabConfig,
     pub allow: Arc<RouteTable>,
 }
 
 fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
-}
-
-fn client_addr(req: &Request, proxies: &TrustedProxies) -> IpAddr {
-    let peer = req
-        .remote_addr()
-        .as_socket_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    let forwarded: Vec<&str> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    proxies.client(peer, &forwarded)
 }
 
 fn bearer(req: &Request) -> Option<String> {
@@ -120,16 +108,53 @@ pub async fn guard<E: Endpoint>(next: E, req: Request, guard: Arc<Guard>) -> Res
 }
 
 impl Guard {
-    async fn run<E: Endpoint>(&self, next: E, mut req: Request) -> Result<Response, Problem> {
+    /// Authenticates (§1.4 step 1) and charges the rate limit (step 2);
+    /// every answer after that carries the bucket's headers.
+    async fn run<E: Endpoint>(&self, next: E, req: Request) -> Result<Response, Problem> {
         let path = req.uri().path().to_string();
         let route = routes::find(req.method(), &path);
         let access = route.map_or(RouteAccess::Anonymous, |r| r.access);
         let session_token = cookies::read(&req, cookies::SESSION_ID);
-        let mut caller = self
+        let caller = self
             .accounts
             .authenticate(bearer(&req), session_token, access)
             .await
             .map_err(|e| self.refused(e, route))?;
+        let principal = match &caller {
+            Caller::User(signed_in) => Principal::User(signed_in.user.id),
+            Caller::Service => Principal::Service,
+            Caller::Anonymous => {
+                Principal::Address(client_addr(&req, &self.config.trusted_proxies))
+            }
+        };
+        let verdict = self
+            .limits
+            .check(req.method().as_str(), &path, principal)
+            .await;
+        let mut resp = match &verdict {
+            Some(v) if !v.decision.allowed => {
+                Problem::rate_limited(v.decision.retry_after_seconds).into_response()
+            }
+            _ => match self.checked(next, req, caller, route, &path).await {
+                Ok(resp) => resp,
+                Err(problem) => problem.into_response(),
+            },
+        };
+        if let Some(verdict) = &verdict {
+            decorate(&mut resp, verdict);
+        }
+        Ok(resp)
+    }
+
+    /// Steps 3 and on: CSRF, route access, the body limit, then the handler.
+    async fn checked<E: Endpoint>(
+        &self,
+        next: E,
+        mut req: Request,
+        mut caller: Caller,
+        route: Option<&ApiRoute>,
+        path: &str,
+    ) -> Result<Response, Problem> {
         if route.is_some_and(|r| r.pattern == routes::LOGIN) {
             let client = client_addr(&req, &self.config.trusted_proxies);
             self.accounts.admit_login_attempt(client).await?;
@@ -145,6 +170,7 @@ impl Guard {
                 .map(str::to_string);
             self.accounts.check_csrf(signed_in, header).await?;
         }
+        let access = route.map_or(RouteAccess::Anonymous, |r| r.access);
         self.accounts.authorize(&caller, access)?;
         self.limit_body(&mut req).await?;
         let rotated = match &mut caller {
@@ -162,7 +188,7 @@ impl Guard {
         let resp = match next.call(req).await {
             Ok(resp) => resp.into_response(),
             Err(err) if err.is_from_response() => err.into_response(),
-            Err(err) => return Err(self.framework_error(&err, &path)),
+            Err(err) => return Err(self.framework_error(&err, path)),
         };
         Ok(match &rotated {
             Some(issued) => WithCookies::new(resp, self.config.cookies.session(issued))

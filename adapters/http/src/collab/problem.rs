@@ -8,8 +8,10 @@ use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaRespon
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
 use serde_json::{Value, json};
-use sybil_ports::inbound::{AccountError, ConversationError, OAuthError};
+use sybil_ports::inbound::{AccountError, ConversationError, OAuthError, RateLimitError};
 use sybil_ports::outbound::StorageError;
+
+use crate::ratelimit::limit_headers;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 const TYPE_BASE: &str = "https://rustygpt.dev/problems/";
@@ -188,8 +190,8 @@ impl ApiResponse for Problem {
     }
 }
 
-/// The error of a throttled route: a `Problem`, and a documented 429 with
-/// `Retry-After`.
+/// The error of a throttled route (login, posting): a `Problem`, and a
+/// documented 429 with `Retry-After`.
 pub struct Throttled(pub Problem);
 
 impl<E: Into<Problem>> From<E> for Throttled {
@@ -214,7 +216,7 @@ impl ApiResponse for Throttled {
     fn meta() -> MetaResponses {
         let mut meta = Problem::meta();
         meta.responses.push(MetaResponse {
-            description: "Too many attempts; retry after the seconds given.",
+            description: "Over a rate limit; retry after the seconds given.",
             status: Some(429),
             status_range: None,
             content: vec![MetaMediaType {
@@ -271,7 +273,36 @@ impl From<ConversationError> for Problem {
             ConversationError::CancelRole => {
                 Problem::new(StatusCode::BAD_REQUEST, "RGP.V1.CANCEL_ROLE", message)
             }
+            ConversationError::RateLimited(verdict) => {
+                let mut problem = Problem::rate_limited(verdict.decision.retry_after_seconds);
+                problem.headers.extend(limit_headers(&verdict));
+                problem
+            }
             ConversationError::Storage(e) => e.into(),
+        }
+    }
+}
+
+impl From<RateLimitError> for Problem {
+    fn from(err: RateLimitError) -> Problem {
+        let message = err.to_string();
+        let invalid = |code: &'static str, field: &str| {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.clone())
+                .details(json!({ "field": field }))
+        };
+        match err {
+            RateLimitError::InvalidProfile(e) => invalid("invalid_profile", &e.field),
+            RateLimitError::InvalidAssignment(e) => invalid("invalid_assignment", &e.field),
+            RateLimitError::NotFound(_) => Problem::not_found(message),
+            RateLimitError::NameTaken => {
+                Problem::new(StatusCode::CONFLICT, "RGP.CONFLICT", message)
+                    .details(json!({ "field": "name" }))
+            }
+            RateLimitError::Assigned(n) => {
+                Problem::new(StatusCode::CONFLICT, "RGP.CONFLICT", message)
+                    .details(json!({ "assignments": n }))
+            }
+            RateLimitError::Storage(e) => e.into(),
         }
     }
 }

@@ -60,6 +60,23 @@ pub const ROUTES: &[ApiRoute] = &[
     route(Method::POST, "/api/admin/users", Admin, true),
     route(Method::GET, "/api/admin/users", Admin, false),
     route(Method::PATCH, "/api/admin/users/{user_id}", Admin, true),
+    route(Method::GET, "/api/admin/limits/profiles", Admin, false),
+    route(Method::POST, "/api/admin/limits/profiles", Admin, true),
+    route(Method::PUT, "/api/admin/limits/profiles/{id}", Admin, true),
+    route(
+        Method::DELETE,
+        "/api/admin/limits/profiles/{id}",
+        Admin,
+        true,
+    ),
+    route(Method::GET, "/api/admin/limits/assignments", Admin, false),
+    route(Method::POST, "/api/admin/limits/assignments", Admin, true),
+    route(
+        Method::DELETE,
+        "/api/admin/limits/assignments/{id}",
+        Admin,
+        true,
+    ),
     route(Method::GET, "/api/conversations", User, false),
     route(Method::POST, "/api/conversations", User, true),
     route(

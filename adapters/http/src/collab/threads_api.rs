@@ -17,7 +17,7 @@ use super::conversation_dto::{
     TypingRequest, UnreadList, UnreadThreadSummary,
 };
 use super::params::{NoContent, body_id, int_param, path_id, time_param, user_of};
-use super::problem::Problem;
+use super::problem::{Problem, Throttled};
 use super::request_body::{ApiJson, OptionalJson};
 
 pub struct ThreadsApi {
@@ -158,7 +158,7 @@ impl ThreadsApi {
         caller: Data<&Caller>,
         conversation_id: Path<String>,
         body: ApiJson<PostMessageRequest>,
-    ) -> Result<RootCreated, Problem> {
+    ) -> Result<RootCreated, Throttled> {
         let user = user_of(&caller)?;
         let id = path_id("conversation_id", &conversation_id)?;
         let posted = self
@@ -184,7 +184,7 @@ impl ThreadsApi {
         caller: Data<&Caller>,
         parent_id: Path<String>,
         body: ApiJson<PostMessageRequest>,
-    ) -> Result<ReplyCreated, Problem> {
+    ) -> Result<ReplyCreated, Throttled> {
         let user = user_of(&caller)?;
         let parent = path_id("parent_id", &parent_id)?;
         let posted = self

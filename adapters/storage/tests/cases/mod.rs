@@ -7,6 +7,7 @@ mod deep_rows;
 mod history;
 mod jobs;
 mod model_use;
+mod rate_limits;
 mod schema;
 mod searches;
 
@@ -17,5 +18,6 @@ pub use deep_rows::*;
 pub use history::*;
 pub use jobs::*;
 pub use model_use::*;
+pub use rate_limits::*;
 pub use schema::*;
 pub use searches::*;

@@ -28,21 +28,25 @@ fn ceil_seconds(us: i64) -> u64 {
 
 impl Gcra {
     /// Microseconds between two admissions.
-    fn interval_us(&self) -> i64 {
+    pub fn interval_us(&self) -> i64 {
         (1e6 / self.requests_per_second).round().max(1.0) as i64
     }
 
     /// Decides a request at `now_us` on a bucket whose stored TAT is `tat_us`
     /// (`None`: a new bucket). A refusal leaves the TAT as it was.
     pub fn decide(&self, tat_us: Option<i64>, now_us: i64) -> GcraDecision {
+        // Saturating: an admin may pick a rate and burst whose window
+        // (interval × burst) overflows; such a bucket is then simply full
+        // for as long as time can be counted.
         let t = self.interval_us();
-        let tolerance = t * (i64::from(self.burst.max(1)) - 1);
-        let tat = tat_us.unwrap_or(now_us).max(now_us);
-        let allowed = now_us >= tat - tolerance;
-        let stored = if allowed { tat + t } else { tat };
-        let ahead = stored - now_us;
         let burst = i64::from(self.burst.max(1));
-        let remaining = (burst - (ahead + t - 1) / t).clamp(0, burst) as u32;
+        let tolerance = t.saturating_mul(burst - 1);
+        let tat = tat_us.unwrap_or(now_us).max(now_us);
+        let earliest = tat.saturating_sub(tolerance);
+        let allowed = now_us >= earliest;
+        let stored = if allowed { tat.saturating_add(t) } else { tat };
+        let ahead = stored.saturating_sub(now_us);
+        let remaining = (burst - ahead.saturating_add(t - 1) / t).clamp(0, burst) as u32;
         GcraDecision {
             allowed,
             tat_us: stored,
@@ -51,7 +55,7 @@ impl Gcra {
             retry_after_seconds: if allowed {
                 0
             } else {
-                ceil_seconds(tat - tolerance - now_us).max(1)
+                ceil_seconds(earliest.saturating_sub(now_us)).max(1)
             },
         }
     }
@@ -154,6 +158,27 @@ mod tests {
         assert!(d.allowed);
         assert_eq!(d.tat_us, 5);
         assert!(g.would_admit(Some(5), 6).allowed);
+    }
+
+    #[test]
+    fn extreme_params_saturate_instead_of_overflowing() {
+        let g = Gcra {
+            requests_per_second: 1e-6,
+            burst: u32::MAX,
+        };
+        let d = g.decide(None, 5 * S);
+        assert!(d.allowed);
+        let d = g.decide(Some(i64::MAX), 5 * S);
+        assert!(d.allowed, "the tolerance covers any TAT");
+        let tiny = Gcra {
+            requests_per_second: f64::MIN_POSITIVE,
+            burst: 1,
+        };
+        let first = tiny.decide(None, 0);
+        assert_eq!(first.tat_us, i64::MAX);
+        let refused = tiny.decide(Some(first.tat_us), S);
+        assert!(!refused.allowed);
+        assert!(refused.retry_after_seconds > 1_000_000_000);
     }
 
     #[test]
