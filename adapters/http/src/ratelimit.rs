@@ -72,8 +72,13 @@ pub(crate) fn limit_headers(verdict: &LimitVerdict) -> Vec<(HeaderName, HeaderVa
     headers
 }
 
+/// Puts the headers of `verdict` on `resp`, unless a bucket closer to the
+/// answer (the posting limit's, on its 429) already put its own.
 pub(crate) fn decorate(resp: &mut Response, verdict: &LimitVerdict) {
     let h = resp.headers_mut();
+    if h.contains_key(RATELIMIT_LIMIT) {
+        return;
+    }
     for (name, value) in limit_headers(verdict) {
         h.insert(name, value);
     }

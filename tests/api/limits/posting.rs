@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::PROFILES;
+use super::{PROFILES, assign, profile};
 use crate::accounts::kit::{Backend, Client, both_backends};
 use crate::conversations::{add, create_conversation, start, system_root, user};
 
@@ -56,10 +56,15 @@ async fn posts_are_limited_per_user_and_conversation(backend: Backend) {
         )
         .await;
     assert_eq!(changed.status, 200, "{}", changed.body);
+    // The route's own limit, roomy: its headers on the answers it decided,
+    // the posting limit's on the posting limit's refusal.
+    let roomy = profile(&mut root, "roomy", json!({"burst": 100})).await;
+    assign(&mut root, &roomy, "POST", "/api/threads/{id}/root").await;
 
     let system = |text: &str| json!({"content": text, "role": "system"});
     let posted = ann.c.post(&root_of(&first), system("a")).await;
     assert_eq!(posted.status, 201, "{}", posted.body);
+    assert_eq!(posted.header("x-ratelimit-profile"), Some("roomy"));
     let parent = posted.body["message_id"].as_str().unwrap().to_string();
     let reply = ann
         .c
