@@ -339,19 +339,20 @@ impl Application {
         // followers.
         storage.spawn_listener(config.database_url.expose());
         let (services, background) = services(config, storage, clock)?;
+        // The assignments hold from the first request; then every change
+        // made anywhere is followed. Loaded before the background rounds
+        // start, on the connection the migrations used (each SQLite
+        // connection is a thread and a page cache of its own).
+        background
+            .limits
+            .start_following()
+            .await
+            .context("loading the rate-limit profiles")?;
         background.models.spawn_refresh(MODEL_REFRESH);
         background
             .jobs
             .spawn_maintenance(config.completion_retention);
         background.conversations.spawn_maintenance();
-        // The assignments hold from the first request; then every change
-        // made anywhere is followed.
-        background
-            .limits
-            .reload()
-            .await
-            .context("loading the rate-limit profiles")?;
-        background.limits.spawn_follow();
         let app = sybil_http::app(services, auth(config));
         let bind = SocketAddr::new(config.host, config.port);
         let listener = tokio::net::TcpListener::bind(bind)

@@ -65,20 +65,23 @@ impl RateLimitService {
         Ok(())
     }
 
-    /// Follows changes made by any process until the process ends: each
-    /// wake-up reloads the table (a failed reload is retried).
-    pub fn spawn_follow(self: &Arc<Self>) {
-        let service = self.clone();
+    /// Loads the table, then follows the changes made by any process until
+    /// the process ends: each wake-up reloads it (a failed reload is
+    /// retried). Subscribed before the first load, so no change is missed.
+    pub async fn start_following(self: &Arc<Self>) -> Result<(), StorageError> {
         let mut changed = self.deps.wakeups.subscribe(Topic::RateLimits);
+        self.reload().await?;
+        let service = self.clone();
         tokio::spawn(async move {
             loop {
+                changed.woken().await;
                 while let Err(e) = service.reload().await {
                     tracing::warn!(error = %e, "reloading the rate-limit profiles failed");
                     tokio::time::sleep(RELOAD_RETRY).await;
                 }
-                changed.woken().await;
             }
         });
+        Ok(())
     }
 
     /// Charges `key` under `rule`; `None` when the buckets cannot be reached.

@@ -395,11 +395,7 @@ async fn a_change_made_elsewhere_is_followed_when_woken() {
         store,
         wake,
     } = setup(0);
-    s.spawn_follow();
-    // The follower's first load runs, and then it waits.
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-    }
+    s.start_following().await.unwrap();
     assert!(s.check("GET", "/y", USER).await.is_none());
     let p = Profile {
         id: Uuid::from_u128(5),
