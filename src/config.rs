@@ -19,6 +19,10 @@ pub use self::conversations::ConversationsConfig;
 pub use self::devbox::DevboxConfig;
 use self::reader::Reader;
 
+/// What `REDIS_URL` may be: the adapter speaks plain TCP or a Unix socket.
+const REDIS_URL_RULE: &str =
+    "REDIS_URL: must be a redis:// URL, or unix:// for a socket (rediss:// is not supported)";
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/sybil.db?mode=rwc";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,12 +202,11 @@ impl Config {
         );
         let redis_url = r.get("REDIS_URL").filter(|u| !u.trim().is_empty());
         if let Some(url) = &redis_url
-            && !["redis://", "rediss://", "unix://"]
+            && !["redis://", "unix://", "redis+unix://"]
                 .iter()
                 .any(|scheme| url.trim().starts_with(scheme))
         {
-            r.errors
-                .push("REDIS_URL: must be a redis://, rediss:// or unix:// URL".to_string());
+            r.errors.push(REDIS_URL_RULE.to_string());
         }
         let connections = connection_limits(&mut r);
         let shutdown_drain = Duration::from_millis(r.positive("SHUTDOWN_DRAIN_MS", 30_000));

@@ -267,9 +267,14 @@ fn redis_is_optional_and_its_url_never_shown() {
         set.redis_url.as_ref().map(Secret::expose),
         Some("redis://:pw@127.0.0.1:6379/0")
     );
-    let errors = load(&[("REDIS_URL", "http://:pw@127.0.0.1:6379")]).unwrap_err();
-    assert_eq!(
-        errors.0,
-        vec!["REDIS_URL: must be a redis://, rediss:// or unix:// URL"]
-    );
+    for refused in ["http://:pw@127.0.0.1:6379", "rediss://127.0.0.1:6379"] {
+        let errors = load(&[("REDIS_URL", refused)]).unwrap_err();
+        assert_eq!(
+            errors.0,
+            vec![
+                "REDIS_URL: must be a redis:// URL, or unix:// for a socket (rediss:// is not supported)"
+            ]
+        );
+        assert!(!errors.to_string().contains("pw@"));
+    }
 }
