@@ -1,5 +1,6 @@
 //! The composition root: the only place that names concrete adapters.
 
+mod malloc;
 mod metered;
 mod readiness;
 
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+pub use malloc::tune_malloc;
 use sybil_domain::account::SessionWindows;
 use sybil_http::{AuthConfig, CollabConfig, CookiePolicy, Services};
 pub use sybil_storage::QueuedCallLog;
