@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
-use support::{Killed, benchmarking, free_port};
+use support::{Killed, benchmarking};
+use sybil_testkit::free_port;
 
 const SAMPLES: usize = 400;
 const IDLE_FOLLOWERS: usize = 50;

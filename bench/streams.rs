@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::json;
-use support::{Killed, benchmarking, figures, free_port, print};
+use support::{Killed, benchmarking, figures, print};
+use sybil_testkit::free_port;
 use sybil_testkit::{FakeKind, FakeLlm, Reply};
 
 const TTFD_SAMPLES: usize = 300;

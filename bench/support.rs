@@ -59,15 +59,6 @@ pub async fn start(vars: &[(String, String)]) -> String {
     base
 }
 
-/// A port no one listens on now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A child process (a Sybil server) killed when dropped, even by a panic.
 pub struct Killed(pub std::process::Child);
 

@@ -37,6 +37,14 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 pub use reply::{Reply, ReplyKind};
+
+/// A port of 127.0.0.1 nothing listens on (just now).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
 pub use server::Arrival;
 pub use state::Recorded;
 pub use tcp_proxy::TcpProxy;

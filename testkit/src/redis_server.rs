@@ -3,17 +3,9 @@
 //! up): no persistence, on a port of the test's, killed when dropped.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// A port nothing listens on (just now).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// Whether `redis-server` can be started.
 pub fn redis_server_installed() -> bool {

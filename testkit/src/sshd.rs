@@ -6,12 +6,14 @@
 //! under `CI=true`, where they fail: CI must run scripts/ensure-sshd.sh.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+
+use crate::free_port;
 
 pub use crate::beacon::Beacon;
 
@@ -226,13 +228,6 @@ pub fn write_executable(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
     let status = Command::new("chmod").arg("755").arg(path).status().unwrap();
     assert!(status.success());
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn run(program: &str, args: &[&str]) -> String {

@@ -31,6 +31,7 @@ pub use accounts_api::AccountsApi;
 pub use conversations_api::ConversationsApi;
 pub use cookies::CookiePolicy;
 pub use cors::CorsOrigins;
+pub(crate) use guard::is_api;
 pub use guard::{CollabConfig, Guard, guard};
 pub use limits_api::LimitsApi;
 pub use oauth_api::OAuthApi;

@@ -28,10 +28,10 @@ fn exempt(path: &str) -> bool {
     matches!(
         path,
         "/health" | "/healthz" | "/readyz" | "/metrics" | "/openapi.json" | "/openapi.yaml"
-    ) || ["/.well-known/", "/docs", "/api/"]
+    ) || ["/.well-known/", "/docs"]
         .iter()
         .any(|prefix| path.starts_with(prefix))
-        || path == "/api"
+        || crate::collab::is_api(path)
 }
 
 /// The client's address: the peer, or behind a trusted proxy the address

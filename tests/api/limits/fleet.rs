@@ -6,9 +6,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sybil_testkit::redis_server::{
-    RedisServer, free_port, redis_server_installed, shared_redis_url,
-};
+use sybil_testkit::redis_server::{RedisServer, redis_server_installed, shared_redis_url};
+
+use sybil_testkit::free_port;
 
 use super::{PROFILES, assign, profile};
 use crate::accounts::kit::{ADMIN_TOKEN, Backend, Client};

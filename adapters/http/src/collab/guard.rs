@@ -60,7 +60,7 @@ pub struct Guard {
     pub allow: Arc<RouteTable>,
 }
 
-fn is_api(path: &str) -> bool {
+pub(crate) fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
@@ -135,7 +135,7 @@ impl Guard {
             Some(v) if !v.decision.allowed => {
                 Problem::rate_limited(v.decision.retry_after_seconds).into_response()
             }
-            _ => match self.checked(next, req, caller, route, &path).await {
+            _ => match self.checked(next, req, caller, route, access, &path).await {
                 Ok(resp) => resp,
                 Err(problem) => problem.into_response(),
             },
@@ -153,6 +153,7 @@ impl Guard {
         mut req: Request,
         mut caller: Caller,
         route: Option<&ApiRoute>,
+        access: RouteAccess,
         path: &str,
     ) -> Result<Response, Problem> {
         if route.is_some_and(|r| r.pattern == routes::LOGIN) {
@@ -170,7 +171,6 @@ impl Guard {
                 .map(str::to_string);
             self.accounts.check_csrf(signed_in, header).await?;
         }
-        let access = route.map_or(RouteAccess::Anonymous, |r| r.access);
         self.accounts.authorize(&caller, access)?;
         self.limit_body(&mut req).await?;
         let rotated = match &mut caller {

@@ -8,7 +8,8 @@ use sybil_domain::rate_limit::{Gcra, GcraDecision};
 use sybil_ports::outbound::{BucketsUnavailable, RateBuckets};
 use sybil_redis::{DEFAULT_TIMEOUT, RedisBuckets};
 
-use sybil_testkit::redis_server::{RedisServer, free_port, redis_server_installed};
+use sybil_testkit::free_port;
+use sybil_testkit::redis_server::{RedisServer, redis_server_installed};
 
 use crate::support::{Logs, now_us};
 
