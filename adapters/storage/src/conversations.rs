@@ -10,7 +10,7 @@ mod messages;
 mod presence;
 mod reads;
 mod replies;
-mod rows;
+pub(crate) mod rows;
 mod store;
 mod stream;
 mod unread;

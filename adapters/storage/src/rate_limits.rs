@@ -6,8 +6,7 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, QueryResult, SqlErr, Statement,
-    TryGetable, Value,
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, QueryResult, SqlErr, Statement, Value,
 };
 use sybil_domain::Timestamp;
 use sybil_domain::rate_limit::profile::ALGORITHM;
@@ -18,6 +17,7 @@ use sybil_ports::outbound::{
 use uuid::Uuid;
 
 use crate::SeaOrmStorage;
+use crate::conversations::rows::{corrupt, count, get};
 
 const PROFILE_COLUMNS: &str =
     "id, name, requests_per_second, burst, description, created_at, updated_at";
@@ -26,43 +26,33 @@ const ASSIGNMENTS: &str = "SELECT a.id, a.profile_id, p.name AS profile_name, a.
      a.path_pattern, a.created_at, a.updated_at \
      FROM rate_limit_assignments a JOIN rate_limit_profiles p ON p.id = a.profile_id";
 
-fn corrupt(what: String) -> StorageError {
-    StorageError::Internal(what)
-}
-
-/// A column of a row; a missing or mistyped one is a corrupt database.
-fn column<T: TryGetable>(row: &QueryResult, name: &str) -> Result<T, StorageError> {
-    row.try_get("", name)
-        .map_err(|e| corrupt(format!("column {name}: {e}")))
-}
-
 fn profile_row(row: &QueryResult) -> Result<Profile, StorageError> {
-    let id: Uuid = column(row, "id")?;
-    let burst: i64 = column(row, "burst")?;
+    let id: Uuid = get(row, "id")?;
+    let burst: i64 = get(row, "burst")?;
     Ok(Profile {
         id,
-        name: column(row, "name")?,
+        name: get(row, "name")?,
         params: Gcra {
-            requests_per_second: column(row, "requests_per_second")?,
+            requests_per_second: get(row, "requests_per_second")?,
             burst: u32::try_from(burst)
                 .map_err(|_| corrupt(format!("profile {id} has the burst {burst}")))?,
         },
-        description: column(row, "description")?,
-        created_at: Timestamp(column(row, "created_at")?),
-        updated_at: Timestamp(column(row, "updated_at")?),
+        description: get(row, "description")?,
+        created_at: Timestamp(get(row, "created_at")?),
+        updated_at: Timestamp(get(row, "updated_at")?),
     })
 }
 
 fn assignment_row(row: &QueryResult) -> Result<Assignment, StorageError> {
-    let pattern: String = column(row, "path_pattern")?;
+    let pattern: String = get(row, "path_pattern")?;
     Ok(Assignment {
-        id: column(row, "id")?,
-        profile_id: column(row, "profile_id")?,
-        profile_name: column(row, "profile_name")?,
-        method: column(row, "method")?,
+        id: get(row, "id")?,
+        profile_id: get(row, "profile_id")?,
+        profile_name: get(row, "profile_name")?,
+        method: get(row, "method")?,
         pattern: PathPattern::stored(&pattern),
-        created_at: Timestamp(column(row, "created_at")?),
-        updated_at: Timestamp(column(row, "updated_at")?),
+        created_at: Timestamp(get(row, "created_at")?),
+        updated_at: Timestamp(get(row, "updated_at")?),
     })
 }
 
@@ -107,8 +97,8 @@ impl SeaOrmStorage {
                 vec![profile.into()],
             )
             .await?
-            .ok_or_else(|| corrupt("COUNT(*) returned no row".into()))?;
-        Ok(column::<i64>(&row, "n")?.max(0) as u64)
+            .ok_or_else(|| corrupt("COUNT(*) returned no row"))?;
+        count(&row, "n")
     }
 
     /// Whether the profile exists, locking it on PostgreSQL until `txn`
@@ -246,7 +236,7 @@ impl RateLimitStore for SeaOrmStorage {
             self.rollback(txn).await?;
             return Ok(Assigned::NoProfile);
         };
-        let profile_name: String = column(&profile, "name")?;
+        let profile_name: String = get(&profile, "name")?;
         // One statement, so that of two identical concurrent assignments
         // one inserts and the other, waiting on the unique index, re-points
         // the row the first made (keeping its id and `created_at`).
@@ -268,7 +258,7 @@ impl RateLimitStore for SeaOrmStorage {
         );
         let stored = match txn.query_one_raw(upsert).await {
             Ok(Some(row)) => row,
-            Ok(None) => return Err(corrupt("the assignment upsert returned no row".into())),
+            Ok(None) => return Err(corrupt("the assignment upsert returned no row")),
             // PostgreSQL: the profile was deleted since it was read.
             Err(e) if is_foreign_key_violation(&e) => {
                 self.rollback(txn).await?;
@@ -277,12 +267,12 @@ impl RateLimitStore for SeaOrmStorage {
             Err(e) => return Err(self.fail(e)),
         };
         let assignment = Assignment {
-            id: column(&stored, "id")?,
+            id: get(&stored, "id")?,
             profile_id: new.profile_id,
             profile_name,
             method: new.method.clone(),
             pattern: new.pattern.clone(),
-            created_at: Timestamp(column(&stored, "created_at")?),
+            created_at: Timestamp(get(&stored, "created_at")?),
             updated_at: new.now,
         };
         self.commit_waking(txn, &[Topic::RateLimits]).await?;
