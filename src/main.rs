@@ -32,8 +32,6 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
 }
 
 fn main() -> ExitCode {
-    // Before the runtime starts its threads.
-    startup::tune_malloc();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -57,7 +55,7 @@ async fn run() -> ExitCode {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(errors) => {
-            telemetry::init(Config::log_format_from_env(), "info");
+            let _logs = telemetry::init(Config::log_format_from_env(), "info");
             for line in &errors.0 {
                 tracing::error!("invalid configuration: {line}");
             }
@@ -73,7 +71,7 @@ async fn run() -> ExitCode {
             }
         };
     }
-    telemetry::init(config.log_format, &config.log_filter);
+    let _logs = telemetry::init(config.log_format, &config.log_filter);
     let result = match command {
         Command::Migrate => startup::migrate(&config).await.map(|_| {
             tracing::info!("migrations applied");

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-pub use malloc::tune_malloc;
 use sybil_domain::account::SessionWindows;
 use sybil_http::{AuthConfig, CollabConfig, CookiePolicy, Services};
 pub use sybil_storage::QueuedCallLog;

@@ -1,6 +1,8 @@
 //! `ADMIN_TOKEN` auth: open mode when unset; otherwise every `/v1/*` and
 //! `/openai/v1/*` route but `/v1/auth/session` needs `Authorization: Bearer <token>`.
 
+use std::sync::Arc;
+
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use subtle::ConstantTimeEq;
 
@@ -51,7 +53,7 @@ pub(crate) fn needs_token(path: &str) -> bool {
 pub async fn require_token<E: Endpoint>(
     next: E,
     mut req: Request,
-    auth: AuthConfig,
+    auth: Arc<AuthConfig>,
 ) -> Result<Response> {
     if presents_admin_token(&req, &auth) {
         req.extensions_mut().insert(VerifiedToken);

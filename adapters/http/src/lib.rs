@@ -169,6 +169,8 @@ pub fn app(services: Services, auth: AuthConfig) -> impl Endpoint<Output = Respo
         allow: routes_table.clone(),
     });
     let (allow, metered) = (routes_table.clone(), routes_table);
+    // Shared, not cloned per request: it holds strings and lists.
+    let auth = Arc::new(auth);
     let (json, yaml) = (spec_json(&api), spec_yaml(&api));
     // The docs page embeds Swagger UI's script (megabytes): written when
     // someone asks for it rather than held for the life of the process.

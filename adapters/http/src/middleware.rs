@@ -18,7 +18,8 @@ pub async fn json_errors<E: Endpoint>(
     req: Request,
     allow: Arc<RouteTable>,
 ) -> Result<Response> {
-    let path = req.uri().path().to_string();
+    // The URI shares the request's buffer: cloning it copies no text.
+    let uri = req.uri().clone();
     match next.call(req).await {
         Ok(resp) => Ok(resp.into_response()),
         Err(err) if err.is_from_response() => Ok(err.into_response()),
@@ -38,7 +39,7 @@ pub async fn json_errors<E: Endpoint>(
             };
             let mut resp = json_message(status, &message);
             if status == StatusCode::METHOD_NOT_ALLOWED
-                && let Some(methods) = allow.allowed(&path)
+                && let Some(methods) = allow.allowed(uri.path())
                 && let Ok(value) = methods.parse()
             {
                 resp.headers_mut().insert(header::ALLOW, value);
