@@ -16,7 +16,7 @@ use tracing_subscriber::EnvFilter;
 use crate::config::LogFormat;
 
 /// Lines that may wait for the writer before a logger waits too.
-const BUFFERED_LINES: usize = 64 * 1024;
+const BUFFERED_LINES: usize = 4096;
 /// Bytes gathered into one `write` while lines keep coming.
 const WRITE_BUFFER: usize = 64 * 1024;
 

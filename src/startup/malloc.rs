@@ -13,7 +13,9 @@
 //! the CPU a thread runs on, instead of four per CPU; and a background
 //! thread that returns unused pages to the system within about a second,
 //! instead of on some later allocation, so an idle process gives back what
-//! a burst used. `MALLOC_CONF` in the environment overrides any of them.
+//! a burst used; and thread caches for blocks up to 4 KiB instead of 32 KiB
+//! (about 2 MB less when idle, for a few per cent of throughput at c=64).
+//! `MALLOC_CONF` in the environment overrides any of them.
 
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
@@ -23,5 +25,5 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[cfg(all(target_os = "linux", not(target_env = "msvc")))]
 #[allow(unsafe_code)] // an exported symbol is `unsafe` to the lint
 #[unsafe(export_name = "malloc_conf")]
-static MALLOC_CONF: &[u8; 80] =
-    b"percpu_arena:percpu,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+static MALLOC_CONF: &[u8; 96] =
+    b"percpu_arena:percpu,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,tcache_max:4096\0";
