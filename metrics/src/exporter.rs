@@ -64,8 +64,10 @@ fn install() -> Option<PrometheusHandle> {
 fn keep_up(handle: PrometheusHandle) {
     let spawned = std::thread::Builder::new()
         .name("metrics-upkeep".into())
-        // It only drains a few lists of numbers.
-        .stack_size(64 * 1024)
+        // It only drains a few lists of numbers, but an unoptimised build's
+        // frames and jemalloc's slow paths overflowed 64 KiB. Only the
+        // pages it touches are resident.
+        .stack_size(256 * 1024)
         .spawn(move || {
             loop {
                 std::thread::sleep(UPKEEP_EVERY);
