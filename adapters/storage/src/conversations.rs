@@ -10,7 +10,7 @@ mod messages;
 mod presence;
 mod reads;
 mod replies;
-pub(crate) mod rows;
+mod rows;
 mod store;
 mod stream;
 mod unread;

@@ -7,6 +7,7 @@ mod bounded_rate_limits;
 mod call_writer;
 mod calls;
 mod chats;
+mod columns;
 mod connect;
 mod conversations;
 mod entity;

@@ -17,7 +17,7 @@ use sybil_ports::outbound::{
 use uuid::Uuid;
 
 use crate::SeaOrmStorage;
-use crate::conversations::rows::{corrupt, count, get};
+use crate::columns::{corrupt, count, get};
 
 const PROFILE_COLUMNS: &str =
     "id, name, requests_per_second, burst, description, created_at, updated_at";

@@ -11,8 +11,8 @@ use sybil_ports::outbound::{ConversationEvent, MembershipAction, StorageError, T
 use sybil_wire::collab::event_json;
 use uuid::Uuid;
 
-use super::rows::count;
 use crate::SeaOrmStorage;
+use crate::columns::count;
 
 /// The events of one change, by conversation, in the order they happen.
 #[derive(Default)]

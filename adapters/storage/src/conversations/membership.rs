@@ -13,9 +13,10 @@ use uuid::Uuid;
 
 use super::events::Events;
 use super::rows::{
-    CONVERSATION_COLUMNS, conversation, count, get, maybe_millis, millis, presence_status, role,
+    CONVERSATION_COLUMNS, conversation, maybe_millis, millis, presence_status, role,
 };
 use crate::SeaOrmStorage;
+use crate::columns::{count, get};
 
 fn membership_row(row: &sea_orm::QueryResult) -> Result<Membership, StorageError> {
     Ok(Membership {

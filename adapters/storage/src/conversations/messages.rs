@@ -14,8 +14,9 @@ use sybil_ports::outbound::{
 use uuid::Uuid;
 
 use super::events::Events;
-use super::rows::{MESSAGE_COLUMNS, corrupt, count, get, message_row, millis};
+use super::rows::{MESSAGE_COLUMNS, message_row, millis};
 use crate::SeaOrmStorage;
+use crate::columns::{corrupt, count, get};
 
 /// A new message before it is numbered and dated.
 pub(super) struct Draft<'a> {

@@ -10,8 +10,9 @@ use sybil_ports::outbound::{ConversationEvent, StorageError};
 use uuid::Uuid;
 
 use super::events::Events;
-use super::rows::{get, maybe_millis, presence_status};
+use super::rows::{maybe_millis, presence_status};
 use crate::SeaOrmStorage;
+use crate::columns::get;
 
 impl SeaOrmStorage {
     /// The user's presence as last set (`NEVER` for a user never seen).

@@ -8,8 +8,8 @@ use sybil_ports::outbound::{ConversationEvent, StorageError};
 use uuid::Uuid;
 
 use super::events::Events;
-use super::rows::count;
 use crate::SeaOrmStorage;
+use crate::columns::count;
 
 impl SeaOrmStorage {
     pub(crate) async fn write_read_mark(

@@ -1,6 +1,6 @@
 //! Running plain statements, and reading rows into domain types.
 
-use sea_orm::{ConnectionTrait, QueryResult, Statement, TryGetable, Value};
+use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
 use sybil_domain::conversation::model::{
     Conversation, MessageRole, ReplyError, ReplyStatus, ThreadMessage,
 };
@@ -10,6 +10,7 @@ use sybil_ports::outbound::StorageError;
 use uuid::Uuid;
 
 use crate::SeaOrmStorage;
+use crate::columns::{corrupt, count, get};
 
 impl SeaOrmStorage {
     fn statement(&self, db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
@@ -51,20 +52,6 @@ impl SeaOrmStorage {
             .await
             .map_err(|e| self.fail(e))
     }
-}
-
-pub(crate) fn corrupt(what: impl Into<String>) -> StorageError {
-    StorageError::Internal(what.into())
-}
-
-/// A column of a row; a missing or mistyped one is a corrupt database.
-pub(crate) fn get<T: TryGetable>(row: &QueryResult, column: &str) -> Result<T, StorageError> {
-    row.try_get("", column)
-        .map_err(|e| corrupt(format!("column {column}: {e}")))
-}
-
-pub(crate) fn count(row: &QueryResult, column: &str) -> Result<u64, StorageError> {
-    Ok(get::<i64>(row, column)?.max(0) as u64)
 }
 
 pub(crate) fn millis(row: &QueryResult, column: &str) -> Result<Timestamp, StorageError> {

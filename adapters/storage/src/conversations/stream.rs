@@ -6,8 +6,8 @@ use sybil_ports::outbound::{EventBatch, StorageError, StoredEvent};
 use sybil_wire::collab::blank_text;
 use uuid::Uuid;
 
-use super::rows::{count, get};
 use crate::SeaOrmStorage;
+use crate::columns::{count, get};
 
 impl SeaOrmStorage {
     pub(crate) async fn read_events(

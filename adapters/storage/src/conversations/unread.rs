@@ -6,8 +6,8 @@ use sea_orm::ConnectionTrait;
 use sybil_ports::outbound::StorageError;
 use uuid::Uuid;
 
-use super::rows::{count, get};
 use crate::SeaOrmStorage;
+use crate::columns::{count, get};
 
 /// The unread rule for the participant row `p` and the message row `m`.
 const UNREAD: &str = "m.deleted_at IS NULL \
