@@ -31,15 +31,8 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     }
 }
 
-fn main() -> ExitCode {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("starting the tokio runtime")
-        .block_on(run())
-}
-
-async fn run() -> ExitCode {
+#[tokio::main]
+async fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match parse_args(&args) {

@@ -22,7 +22,7 @@
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Read by jemalloc when it starts, before `MALLOC_CONF`; a C string.
-#[cfg(all(target_os = "linux", not(target_env = "msvc")))]
+#[cfg(target_os = "linux")]
 #[allow(unsafe_code)] // an exported symbol is `unsafe` to the lint
 #[unsafe(export_name = "malloc_conf")]
 static MALLOC_CONF: &[u8; 96] =
