@@ -9,6 +9,7 @@
 //! `LogGuard`'s drop.
 
 mod batch_writer;
+mod plain_fields;
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use self::batch_writer::{Limits, WriterGuard};
+use self::plain_fields::plain_fields;
 use crate::config::LogFormat;
 
 /// Under load the writer thread wakes about every `linger` and writes what
@@ -59,15 +61,17 @@ fn install<W>(format: LogFormat, filter: EnvFilter, writer: W) -> bool
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
+    // Colour codes only for a person at a terminal: in a file or a log
+    // collector they are noise, and writing them cost time per line.
+    let colour = std::io::stdout().is_terminal();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
-        // Colour codes only for a person at a terminal: in a file or a log
-        // collector they are noise, and writing them cost time per line.
-        .with_ansi(std::io::stdout().is_terminal());
+        .with_ansi(colour);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text if colour => builder.try_init(),
+        LogFormat::Text => builder.fmt_fields(plain_fields()).try_init(),
     }
     .is_ok()
 }
