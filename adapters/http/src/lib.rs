@@ -10,6 +10,7 @@ mod dto;
 mod error;
 mod json_errors;
 mod json_reply;
+mod layer;
 mod metrics;
 mod middleware;
 mod nul_field;
@@ -32,6 +33,8 @@ use sybil_ports::inbound::{
     AccountUseCases, ChatUseCases, CompletionUseCases, ConversationUseCases, ModelUseCases,
     RateLimitUseCases, ReadinessCheck, ResumableCompletions, SearchUseCases,
 };
+
+use crate::layer::LayerExt;
 
 pub use body::MAX_BODY_BYTES;
 pub use collab::{CollabConfig, CookiePolicy, CorsOrigins};
@@ -203,16 +206,16 @@ pub fn app(services: Services, auth: AuthConfig) -> impl Endpoint<Output = Respo
     // Innermost first: the rate limit counts only authenticated requests,
     // and the metrics see the status the client finally gets.
     routes
-        .around(move |ep, req| collab::guard(ep, req, guard.clone()))
-        .around(move |ep, req| ratelimit::limit(ep, req, limits.clone()))
-        .around(move |ep, req| auth::require_token(ep, req, auth.clone()))
-        .around(body::limit_body)
+        .layer(move |ep, req| collab::guard(ep, req, guard.clone()))
+        .layer(move |ep, req| ratelimit::limit(ep, req, limits.clone()))
+        .layer(move |ep, req| auth::require_token(ep, req, auth.clone()))
+        .layer(body::limit_body)
         // Boxed midway: the nested middleware types otherwise overflow the
         // compiler's query depth in crates that await this endpoint.
         .boxed()
-        .around(move |ep, req| middleware::json_errors(ep, req, allow.clone()))
-        .around(openai::errors::envelope_errors)
-        .around(move |ep, req| metrics::record_request(ep, req, metered.clone()))
-        .around(middleware::trace_request)
+        .layer(move |ep, req| middleware::json_errors(ep, req, allow.clone()))
+        .layer(openai::errors::envelope_errors)
+        .layer(move |ep, req| metrics::record_request(ep, req, metered.clone()))
+        .layer(middleware::trace_request)
         .boxed()
 }

@@ -95,7 +95,9 @@ pub async fn guard<E: Endpoint>(next: E, req: Request, guard: Arc<Guard>) -> Res
     let mut resp = if cors::is_preflight(&req) {
         cors::preflight(&req, origin.as_ref())
     } else {
-        match guard.run(next, req).await {
+        // Boxed: its checks nest futures that every other request would
+        // otherwise carry in its own, and copy with it.
+        match Box::pin(guard.run(next, req)).await {
             Ok(resp) => resp,
             Err(problem) => problem.into_response(),
         }
