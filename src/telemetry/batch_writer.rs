@@ -205,7 +205,12 @@ mod tests {
         }
     }
 
-    const FOREVER: Duration = Duration::from_secs(3600);
+    /// A linger that only a full buffer or the end cuts short.
+    const LINGER_FOREVER: Limits = Limits {
+        linger: Duration::from_secs(3600),
+        flush_at: 1 << 20,
+        max: 1 << 21,
+    };
     /// A bound on waiting for the thread, far above anything expected.
     const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -221,24 +226,14 @@ mod tests {
 
     #[test]
     fn the_first_line_after_a_quiet_spell_is_written_at_once() {
-        let limits = Limits {
-            linger: FOREVER,
-            flush_at: 1 << 20,
-            max: 1 << 21,
-        };
-        let (writer, _guard, batches) = start(limits);
+        let (writer, _guard, batches) = start(LINGER_FOREVER);
         log(&writer, "one\n");
         assert_eq!(batches.recv_timeout(PATIENCE).unwrap(), b"one\n");
     }
 
     #[test]
     fn lines_during_the_linger_share_one_write() {
-        let limits = Limits {
-            linger: FOREVER,
-            flush_at: 1 << 20,
-            max: 1 << 21,
-        };
-        let (writer, guard, batches) = start(limits);
+        let (writer, guard, batches) = start(LINGER_FOREVER);
         log(&writer, "one\n");
         assert_eq!(batches.recv_timeout(PATIENCE).unwrap(), b"one\n");
         log(&writer, "two\n");
@@ -250,12 +245,10 @@ mod tests {
 
     #[test]
     fn a_full_buffer_ends_the_linger() {
-        let limits = Limits {
-            linger: FOREVER,
+        let (writer, _guard, batches) = start(Limits {
             flush_at: 8,
-            max: 1 << 20,
-        };
-        let (writer, _guard, batches) = start(limits);
+            ..LINGER_FOREVER
+        });
         log(&writer, "one\n");
         assert_eq!(batches.recv_timeout(PATIENCE).unwrap(), b"one\n");
         log(&writer, "two\n");
