@@ -18,7 +18,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use self::batch_writer::{Limits, WriterGuard};
-use self::plain_fields::plain_fields;
+use self::plain_fields::PlainFields;
 use crate::config::LogFormat;
 
 /// Under load the writer thread wakes about every `linger` and writes what
@@ -71,7 +71,7 @@ where
     match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text if colour => builder.try_init(),
-        LogFormat::Text => builder.fmt_fields(plain_fields()).try_init(),
+        LogFormat::Text => builder.fmt_fields(PlainFields).try_init(),
     }
     .is_ok()
 }
