@@ -15,6 +15,9 @@ use crate::stream::{Decoder, Item};
 
 use super::response;
 
+/// The chunks' fields that the rebuilt chat completion keeps.
+const HEAD: [&str; 4] = ["id", "created", "model", "system_fingerprint"];
+
 #[derive(Default)]
 struct PartialCall {
     id: String,
@@ -25,8 +28,9 @@ struct PartialCall {
 pub(super) struct ChunkDecoder {
     errors: Errors,
     request_id: Option<String>,
-    /// `id`, `created`, `model`, `system_fingerprint` of the chunks.
-    head: Map<String, Value>,
+    /// The first non-null value of each of `HEAD` in the chunks. Not a map:
+    /// a map's first node is half a kilobyte, held for the stream's life.
+    head: [Option<Value>; HEAD.len()],
     text: String,
     reasoning: String,
     calls: BTreeMap<u64, PartialCall>,
@@ -39,7 +43,7 @@ impl ChunkDecoder {
         ChunkDecoder {
             errors,
             request_id,
-            head: Map::new(),
+            head: Default::default(),
             text: String::new(),
             reasoning: String::new(),
             calls: BTreeMap::new(),
@@ -78,7 +82,11 @@ impl ChunkDecoder {
         if !self.reasoning.is_empty() {
             message["reasoning_content"] = json!(self.reasoning);
         }
-        let mut raw = std::mem::take(&mut self.head);
+        let mut raw: Map<String, Value> = HEAD
+            .iter()
+            .zip(std::mem::take(&mut self.head))
+            .filter_map(|(key, value)| Some(((*key).to_string(), value?)))
+            .collect();
         raw.insert("object".into(), json!("chat.completion"));
         raw.insert(
             "choices".into(),
@@ -95,9 +103,9 @@ impl Decoder for ChunkDecoder {
             out.push_back(Err(self.errors.upstream(&chunk)));
             return true;
         }
-        for key in ["id", "created", "model", "system_fingerprint"] {
-            if let Some(v) = chunk.get(key).filter(|v| !v.is_null()) {
-                self.head.entry(key).or_insert_with(|| v.clone());
+        for (slot, key) in self.head.iter_mut().zip(HEAD) {
+            if slot.is_none() {
+                *slot = chunk.get(key).filter(|v| !v.is_null()).cloned();
             }
         }
         if chunk["usage"].is_object() {

@@ -189,6 +189,11 @@ async fn stream_request_and_deltas() {
     assert_eq!(answer.raw.to_value()["choices"][0]["finish_reason"], "stop");
     assert_eq!(answer.raw.to_value()["usage"]["total_tokens"], 21);
     assert_eq!(answer.raw.to_value()["id"], json!(answer.response_id));
+    // The chunks' head fields, as the chunks sent them.
+    let raw = answer.raw.to_value();
+    assert!(raw["created"].as_u64().is_some_and(|t| t > 0), "{raw}");
+    assert!(raw["model"].is_string(), "{raw}");
+    assert!(raw["system_fingerprint"].is_string(), "{raw}");
 }
 
 #[tokio::test]
