@@ -34,10 +34,7 @@ pub async fn record_request<E: Endpoint>(
     req: Request,
     routes: Arc<RouteTable>,
 ) -> Result<Response> {
-    let route = routes
-        .template(req.uri().path())
-        .unwrap_or(UNMATCHED)
-        .to_string();
+    let route = routes.template(req.uri().path()).unwrap_or(UNMATCHED);
     let method = method_label(req.method());
     let started = Instant::now();
     let result = next.call(req).await.map(IntoResponse::into_response);
