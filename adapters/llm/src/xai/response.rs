@@ -61,7 +61,7 @@ struct TypedCall<'a> {
     function: Option<TypedFunction<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct TypedFunction<'a> {
     #[serde(default, borrow)]
     name: Option<Cow<'a, str>>,
@@ -69,7 +69,7 @@ struct TypedFunction<'a> {
     arguments: Option<Cow<'a, str>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct TypedUsage {
     #[serde(default)]
     prompt_tokens: Option<u64>,
@@ -141,34 +141,27 @@ fn respond(
 impl Typed<'_> {
     fn answer(self) -> Option<Answer> {
         let message = self.choices.into_iter().next()?.message;
-        let tool_calls = message.tool_calls.unwrap_or_default();
-        let usage = self.usage.map_or(Usage::default(), |u| {
-            let (input_tokens, output_tokens) = (
-                u.prompt_tokens.unwrap_or(0),
-                u.completion_tokens.unwrap_or(0),
-            );
-            Usage {
-                input_tokens,
-                output_tokens,
-                total_tokens: u.total_tokens.unwrap_or(input_tokens + output_tokens),
-            }
-        });
+        let usage = self.usage.unwrap_or_default();
         Some(Answer {
             text: message.content.map(Cow::into_owned).unwrap_or_default(),
-            tool_calls: tool_calls
+            tool_calls: message
+                .tool_calls
+                .unwrap_or_default()
                 .into_iter()
                 .map(|call| {
-                    let function = call.function;
-                    let (name, arguments) =
-                        function.map_or((None, None), |f| (f.name, f.arguments));
+                    let function = call.function.unwrap_or_default();
                     ToolCall {
                         id: call.id.into_owned(),
-                        name: name.map(Cow::into_owned).unwrap_or_default(),
-                        arguments: arguments.map(Cow::into_owned).unwrap_or_default(),
+                        name: function.name.map(Cow::into_owned).unwrap_or_default(),
+                        arguments: function.arguments.map(Cow::into_owned).unwrap_or_default(),
                     }
                 })
                 .collect(),
-            usage,
+            usage: counted(
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                usage.total_tokens,
+            ),
             response_id: self.id.map(Cow::into_owned),
         })
     }
@@ -204,14 +197,22 @@ fn tool_call(call: &Value) -> Option<ToolCall> {
 }
 
 fn usage(usage: &Value) -> Usage {
-    let n = |key: &str| usage[key].as_u64().unwrap_or(0);
-    let (input_tokens, output_tokens) = (n("prompt_tokens"), n("completion_tokens"));
+    let n = |key: &str| usage[key].as_u64();
+    counted(
+        n("prompt_tokens"),
+        n("completion_tokens"),
+        n("total_tokens"),
+    )
+}
+
+/// The counts a chat completion gives, missing ones as 0; the total kept
+/// as sent (xAI counts reasoning in it), the sum where it is missing.
+fn counted(prompt: Option<u64>, completion: Option<u64>, total: Option<u64>) -> Usage {
+    let (input_tokens, output_tokens) = (prompt.unwrap_or(0), completion.unwrap_or(0));
     Usage {
         input_tokens,
         output_tokens,
-        total_tokens: usage["total_tokens"]
-            .as_u64()
-            .unwrap_or(input_tokens + output_tokens),
+        total_tokens: total.unwrap_or(input_tokens + output_tokens),
     }
 }
 
