@@ -1,4 +1,6 @@
-//! An upstream's Server-Sent Events answer, read as JSON payloads.
+//! An upstream's Server-Sent Events answer, read as payloads: each event's
+//! name and data text, which the provider's decoder reads (as a tree, or in
+//! a typed pass of its own).
 //!
 //! The body is parsed in the task that polls the stream, one event at a time:
 //! nothing is read ahead of the reader, so a slow client slows the upstream
@@ -17,20 +19,21 @@ use sybil_upstream::header;
 
 use crate::error::Errors;
 
-use parser::{Event, Parser};
+pub(crate) use parser::Event as Payload;
+use parser::Parser;
 
 /// Chat Completions' end marker; other APIs end on an event (docs/decisions.md,
 /// "Upstream SSE framing").
 const DONE: &str = "[DONE]";
 
-pub(crate) type Payloads = BoxStream<'static, Result<Value, LlmError>>;
+pub(crate) type Payloads = BoxStream<'static, Result<Payload, LlmError>>;
 
 /// The payloads of a successful answer. A 200 that is not an event stream
 /// (JSON because `stream` was ignored, a proxy's page) is `Malformed`. The
 /// payloads end at `[DONE]`, at the end of the body, or after an error item.
-/// An event whose name is not `wanted` is dropped unparsed (OpenAI's
-/// `response.created` repeats the whole response object); unnamed events
-/// are always parsed.
+/// Keep-alives are dropped, and so is an event whose name is not `wanted`
+/// (OpenAI's `response.created` repeats the whole response object);
+/// unnamed events are always passed on.
 pub(crate) fn payloads(
     response: reqwest::Response,
     errors: Errors,
@@ -62,17 +65,14 @@ struct Reader {
 }
 
 impl Reader {
-    async fn next(&mut self) -> Option<Result<Value, LlmError>> {
+    async fn next(&mut self) -> Option<Result<Payload, LlmError>> {
         loop {
             let body = self.body.as_mut()?;
             match self.parser.next_event() {
                 Ok(Some(event)) if event.data == DONE => self.body = None,
                 Ok(Some(event)) if !event.event.is_empty() && !(self.wanted)(&event.event) => {}
-                Ok(Some(event)) => {
-                    if let Some(item) = payload(event, &self.errors) {
-                        return Some(item);
-                    }
-                }
+                Ok(Some(event)) if is_keep_alive(&event) => {}
+                Ok(Some(event)) => return Some(Ok(event)),
                 Err(e) => {
                     self.body = None;
                     return Some(Err(self
@@ -92,20 +92,19 @@ impl Reader {
     }
 }
 
-/// One event as JSON (`None` for a keep-alive). The JSON's `type` repeats
-/// the event name; the name fills in when it does not.
-fn payload(event: Event, errors: &Errors) -> Option<Result<Value, LlmError>> {
-    if event.data.trim().is_empty() || event.event == "keepalive" {
-        return None;
+fn is_keep_alive(event: &Payload) -> bool {
+    event.data.trim().is_empty() || event.event == "keepalive"
+}
+
+impl Payload {
+    /// The data as a JSON tree. The JSON's `type` repeats the event name;
+    /// the name fills in when it does not.
+    pub(crate) fn tree(self, errors: &Errors) -> Result<Value, LlmError> {
+        let mut tree = serde_json::from_str::<Value>(&self.data)
+            .map_err(|e| errors.malformed(&format!("invalid event data: {e}")))?;
+        if tree.is_object() && tree.get("type").is_none() && !self.event.is_empty() {
+            tree["type"] = Value::String(self.event);
+        }
+        Ok(tree)
     }
-    Some(
-        serde_json::from_str::<Value>(&event.data)
-            .map(|mut v| {
-                if v.is_object() && v.get("type").is_none() && !event.event.is_empty() {
-                    v["type"] = Value::String(event.event);
-                }
-                v
-            })
-            .map_err(|e| errors.malformed(&format!("invalid event data: {e}"))),
-    )
 }

@@ -1,6 +1,7 @@
 //! Turns an upstream's parsed SSE payloads into the port's event stream.
 //!
-//! Each provider supplies a `Decoder`; this file owns the common rules: events
+//! Each provider supplies a `Decoder` (or a `TreeDecoder`, which reads each
+//! payload as a JSON tree); this file owns the common rules: events
 //! go out as they arrive (no buffering beyond one upstream event), the first
 //! error or the terminal event ends the stream, and the upstream is dropped
 //! (its connection closed) as soon as the stream ends or is dropped.
@@ -11,6 +12,9 @@ use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde_json::Value;
 use sybil_ports::outbound::llm::{LlmError, LlmStreamEvent};
 
+use crate::error::Errors;
+use crate::sse::Payload;
+
 pub(crate) type Item = Result<LlmStreamEvent, LlmError>;
 pub(crate) type EventStream = BoxStream<'static, Item>;
 
@@ -18,14 +22,42 @@ pub(crate) type EventStream = BoxStream<'static, Item>;
 pub(crate) trait Decoder: Send + 'static {
     /// Handles one upstream payload, pushing what to emit. Returns `true`
     /// once the stream is over (its last item pushed: `Completed` or `Err`).
-    fn on_event(&mut self, event: Value, out: &mut VecDeque<Item>) -> bool;
+    fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> bool;
 
     /// The upstream ended without a terminal event: the last item.
     fn on_end(&mut self) -> Item;
 }
 
+/// A stream grammar over JSON trees: each payload is read into a `Value`
+/// (data that is not JSON ends the stream with a `Malformed` item).
+pub(crate) trait TreeDecoder: Send + 'static {
+    fn errors(&self) -> &Errors;
+
+    /// As `Decoder::on_payload`, for the payload's tree.
+    fn on_event(&mut self, event: Value, out: &mut VecDeque<Item>) -> bool;
+
+    /// As `Decoder::on_end`.
+    fn on_end(&mut self) -> Item;
+}
+
+impl<T: TreeDecoder> Decoder for T {
+    fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> bool {
+        match payload.tree(self.errors()) {
+            Ok(event) => self.on_event(event, out),
+            Err(error) => {
+                out.push_back(Err(error));
+                true
+            }
+        }
+    }
+
+    fn on_end(&mut self) -> Item {
+        TreeDecoder::on_end(self)
+    }
+}
+
 struct State<D> {
-    upstream: Option<BoxStream<'static, Result<Value, LlmError>>>,
+    upstream: Option<BoxStream<'static, Result<Payload, LlmError>>>,
     decoder: D,
     pending: VecDeque<Item>,
 }
@@ -33,7 +65,7 @@ struct State<D> {
 /// The port stream for `upstream` read with `decoder`.
 pub(crate) fn decode<S, D>(upstream: S, decoder: D) -> EventStream
 where
-    S: Stream<Item = Result<Value, LlmError>> + Send + 'static,
+    S: Stream<Item = Result<Payload, LlmError>> + Send + 'static,
     D: Decoder,
 {
     let state = State {
@@ -48,7 +80,7 @@ where
             }
             let upstream = state.upstream.as_mut()?;
             let done = match upstream.next().await {
-                Some(Ok(event)) => state.decoder.on_event(event, &mut state.pending),
+                Some(Ok(payload)) => state.decoder.on_payload(payload, &mut state.pending),
                 Some(Err(error)) => {
                     state.pending.push_back(Err(error));
                     true
@@ -76,7 +108,7 @@ mod tests {
     use sybil_ports::outbound::llm::{LlmFailure, LlmResponse};
 
     /// Emits `text` payloads as deltas and ends on `{"end":true}`.
-    struct Toy;
+    struct Toy(Errors);
 
     fn done() -> LlmResponse {
         LlmResponse {
@@ -89,7 +121,11 @@ mod tests {
         }
     }
 
-    impl Decoder for Toy {
+    impl TreeDecoder for Toy {
+        fn errors(&self) -> &Errors {
+            &self.0
+        }
+
         fn on_event(&mut self, event: Value, out: &mut VecDeque<Item>) -> bool {
             if event["end"] == true {
                 out.push_back(Ok(LlmStreamEvent::Completed(Box::new(done()))));
@@ -109,10 +145,19 @@ mod tests {
         }
     }
 
+    async fn run_texts(data: Vec<String>) -> Vec<Item> {
+        let payloads = data.into_iter().map(|data| {
+            Ok(Payload {
+                event: String::new(),
+                data,
+            })
+        });
+        let toy = Toy(Errors::for_tests(Provider::OpenAi));
+        decode(stream::iter(payloads), toy).collect().await
+    }
+
     async fn run(events: Vec<Value>) -> Vec<Item> {
-        decode(stream::iter(events.into_iter().map(Ok)), Toy)
-            .collect()
-            .await
+        run_texts(events.iter().map(Value::to_string).collect()).await
     }
 
     #[tokio::test]
@@ -125,6 +170,24 @@ mod tests {
         .await;
         assert_eq!(items.len(), 2);
         assert!(matches!(items[1], Ok(LlmStreamEvent::Completed(_))));
+    }
+
+    #[tokio::test]
+    async fn data_that_is_not_json_ends_a_tree_stream_as_malformed() {
+        let items = run_texts(vec![
+            r#"{"text":"a"}"#.into(),
+            "{".into(),
+            r#"{"text":"b"}"#.into(),
+        ])
+        .await;
+        assert_eq!(items.len(), 2);
+        let error = items[1].as_ref().unwrap_err();
+        assert_eq!(error.failure, LlmFailure::Malformed);
+        assert!(
+            error.message.contains("invalid event data"),
+            "{}",
+            error.message
+        );
     }
 
     #[tokio::test]

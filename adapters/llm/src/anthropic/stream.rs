@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sybil_ports::outbound::llm::{LlmFailure, LlmStreamEvent};
 
 use crate::error::Errors;
-use crate::stream::{Decoder, Item};
+use crate::stream::{Item, TreeDecoder};
 
 use super::response;
 
@@ -91,7 +91,11 @@ impl MessageDecoder {
     }
 }
 
-impl Decoder for MessageDecoder {
+impl TreeDecoder for MessageDecoder {
+    fn errors(&self) -> &Errors {
+        &self.errors
+    }
+
     fn on_event(&mut self, event: Value, out: &mut VecDeque<Item>) -> bool {
         match event["type"].as_str().unwrap_or_default() {
             "message_start" => {

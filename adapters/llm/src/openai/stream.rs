@@ -8,7 +8,7 @@ use serde_json::Value;
 use sybil_ports::outbound::llm::{LlmFailure, LlmStreamEvent, ToolCall};
 
 use crate::error::Errors;
-use crate::stream::{Decoder, Item};
+use crate::stream::{Item, TreeDecoder};
 
 use super::response;
 
@@ -125,7 +125,11 @@ impl ResponsesDecoder {
     }
 }
 
-impl Decoder for ResponsesDecoder {
+impl TreeDecoder for ResponsesDecoder {
+    fn errors(&self) -> &Errors {
+        &self.errors
+    }
+
     fn on_event(&mut self, event: Value, out: &mut VecDeque<Item>) -> bool {
         match event["type"].as_str().unwrap_or_default() {
             "response.output_text.delta" => {

@@ -61,12 +61,13 @@ struct TypedCall<'a> {
     function: Option<TypedFunction<'a>>,
 }
 
+/// A tool call's function in its usual shape (a stream's pieces too).
 #[derive(Deserialize, Default)]
-struct TypedFunction<'a> {
+pub(super) struct TypedFunction<'a> {
     #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
+    pub(super) name: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    arguments: Option<Cow<'a, str>>,
+    pub(super) arguments: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
