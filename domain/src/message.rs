@@ -84,12 +84,18 @@ pub fn validate_message(
             });
         }
     };
-    let attachments = validate_attachments(
-        &field(path, "attachments"),
-        role,
-        &input.attachments,
-        new_attachment_id,
-    )?;
+    // The field's name is only built when there is something to check (a
+    // format per message otherwise).
+    let attachments = if input.attachments.is_empty() {
+        Vec::new()
+    } else {
+        validate_attachments(
+            &field(path, "attachments"),
+            role,
+            &input.attachments,
+            new_attachment_id,
+        )?
+    };
     if !attachments.is_empty() {
         let list = serde_json::to_value(&attachments).unwrap_or(Value::Array(Vec::new()));
         metadata
