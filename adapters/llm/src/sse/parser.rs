@@ -1,8 +1,8 @@
 //! The `text/event-stream` line protocol (WHATWG HTML, "Interpreting an event
 //! stream"), fed with the body's chunks as they arrive.
 //!
-//! Linear in the body: each byte is searched for a line end once, and a
-//! consumed line is never copied again. (eventsource-stream re-parses a
+//! Linear in the body: each byte is searched for a line end once (with
+//! `memchr`, many bytes a step), and a consumed line is never copied again. (eventsource-stream re-parses a
 //! partial line from its start on every chunk and copies the rest of its
 //! buffer after every line, which is quadratic in long lines and big chunks.)
 
@@ -30,9 +30,17 @@ pub(crate) struct Parser {
     after_cr: bool,
     /// The byte order mark is only allowed before the first line.
     started: bool,
+    pending: Pending,
+}
+
+/// The event being read.
+#[derive(Default)]
+struct Pending {
     event: String,
-    /// The data lines so far, each followed by `\n`.
+    /// The data lines so far, joined by `\n`.
     data: String,
+    /// A `data` line came since the last dispatch (`data` may be empty).
+    has_data: bool,
 }
 
 impl Parser {
@@ -56,10 +64,7 @@ impl Parser {
                 self.after_cr = false;
             }
             let from = self.scanned.max(self.start);
-            let Some(offset) = self.buf[from..]
-                .iter()
-                .position(|&b| b == b'\n' || b == b'\r')
-            else {
+            let Some(offset) = memchr::memchr2(b'\n', b'\r', &self.buf[from..]) else {
                 if self.start == self.buf.len() {
                     // All read: give the memory back while the stream idles.
                     self.buf = Vec::new();
@@ -78,41 +83,47 @@ impl Parser {
                 line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
             }
             let line = std::str::from_utf8(line).map_err(|_| NotUtf8)?;
-            if let Some(event) = on_line(&mut self.event, &mut self.data, line) {
+            if let Some(event) = self.pending.on_line(line) {
                 return Ok(Some(event));
             }
         }
     }
 }
 
-/// Applies one line; an empty line dispatches the event, if it has data.
-fn on_line(event: &mut String, data: &mut String, line: &str) -> Option<Event> {
-    if line.is_empty() {
-        let name = std::mem::take(event);
-        if data.is_empty() {
+impl Pending {
+    /// Applies one line; an empty line dispatches the event, if it has data.
+    fn on_line(&mut self, line: &str) -> Option<Event> {
+        if line.is_empty() {
+            let event = std::mem::take(&mut self.event);
+            if !std::mem::take(&mut self.has_data) {
+                return None;
+            }
+            let data = std::mem::take(&mut self.data);
+            return Some(Event { event, data });
+        }
+        if line.starts_with(':') {
             return None;
         }
-        let mut data = std::mem::take(data);
-        data.pop();
-        return Some(Event { event: name, data });
-    }
-    if line.starts_with(':') {
-        return None;
-    }
-    let (field, value) = match line.split_once(':') {
-        Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
-        None => (line, ""),
-    };
-    match field {
-        "event" => *event = value.to_string(),
-        "data" => {
-            data.push_str(value);
-            data.push('\n');
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line, ""),
+        };
+        match field {
+            "event" => self.event = value.to_string(),
+            // The standard appends each line and a `\n`, then drops the last
+            // `\n`: the same text, without growing the string for it.
+            "data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.has_data = true;
+            }
+            // `id` and `retry` matter to reconnecting browsers, not to us.
+            _ => {}
         }
-        // `id` and `retry` matter to reconnecting browsers, not to us.
-        _ => {}
+        None
     }
-    None
 }
 
 #[cfg(test)]
@@ -155,6 +166,12 @@ mod tests {
         }
         let bytes: Vec<&[u8]> = body.as_bytes().chunks(1).collect();
         assert_eq!(events(&bytes), whole);
+    }
+
+    #[test]
+    fn empty_data_lines_are_kept_between_the_others() {
+        let got = events(&[b"data: a\ndata\ndata:\ndata: b\n\ndata:\n\n"]);
+        assert_eq!(got, [ev("", "a\n\n\nb"), ev("", "")]);
     }
 
     #[test]
