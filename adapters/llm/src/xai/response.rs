@@ -106,16 +106,23 @@ pub(super) fn parse(
     respond(answer, raw, request_id, errors)
 }
 
-/// Maps the chat completion rebuilt from a stream's chunks.
-pub(super) fn parse_tree(
-    raw: &Value,
+/// The response a stream's chunks add up to; `raw` is the chat completion
+/// they make, `usage` the usage chunk's object (or null).
+pub(super) fn streamed(
+    text: String,
+    tool_calls: Vec<ToolCall>,
+    usage_sent: &Value,
+    response_id: Option<String>,
+    raw: RawJson,
     request_id: Option<String>,
-    errors: &Errors,
-) -> Result<LlmResponse, LlmError> {
-    let Ok(read) = Read::deserialize(raw) else {
-        return Err(errors.malformed("the chat completion is not an object"));
+) -> LlmResponse {
+    let answer = Answer {
+        text,
+        tool_calls,
+        usage: usage(usage_sent),
+        response_id,
     };
-    respond(read.answer(), RawJson::from_value(raw), request_id, errors)
+    answer.into_response(raw, request_id)
 }
 
 /// The response an answer makes; no answer (`None`) when the body has no
@@ -129,14 +136,21 @@ fn respond(
     let Some(answer) = answer else {
         return Err(errors.malformed("the chat completion has no choices[0].message"));
     };
-    Ok(LlmResponse {
-        text: answer.text,
-        tool_calls: answer.tool_calls,
-        usage: answer.usage,
-        request_id: request_id.or_else(|| answer.response_id.clone()),
-        response_id: answer.response_id,
-        raw,
-    })
+    Ok(answer.into_response(raw, request_id))
+}
+
+impl Answer {
+    /// The request id, when the answer's headers gave none, is the body's id.
+    fn into_response(self, raw: RawJson, request_id: Option<String>) -> LlmResponse {
+        LlmResponse {
+            text: self.text,
+            tool_calls: self.tool_calls,
+            usage: self.usage,
+            request_id: request_id.or_else(|| self.response_id.clone()),
+            response_id: self.response_id,
+            raw,
+        }
+    }
 }
 
 impl Typed<'_> {
@@ -237,7 +251,7 @@ mod tests {
                 "finish_reason":"tool_calls"}],
             "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 21}
         });
-        let r = parse_tree(&raw, Some("req_1".into()), &errors()).unwrap();
+        let r = parse(RawJson::from_value(&raw), Some("req_1".into()), &errors()).unwrap();
         assert_eq!(
             r.usage,
             Usage {
@@ -253,7 +267,8 @@ mod tests {
 
     #[test]
     fn no_choices_is_malformed() {
-        let e = parse_tree(&json!({"id":"x","choices":[]}), None, &errors()).unwrap_err();
+        let body = RawJson::from_value(&json!({"id":"x","choices":[]}));
+        let e = parse(body, None, &errors()).unwrap_err();
         assert_eq!(e.failure, LlmFailure::Malformed);
     }
 

@@ -15,10 +15,10 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value, json};
-use sybil_ports::outbound::llm::{LlmFailure, LlmStreamEvent};
+use sybil_ports::outbound::llm::{LlmFailure, LlmResponse, LlmStreamEvent, ToolCall};
 
 use crate::error::Errors;
 use crate::sse::Payload;
@@ -77,6 +77,68 @@ struct TypedPiece<'a> {
     id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     function: TypedFunction<'a>,
+}
+
+/// The chat completion a stream adds up to, as the non-streamed one reads.
+/// Fields in the order of their names, as a tree with sorted keys wrote
+/// them before: `raw` reads the same.
+#[derive(Serialize)]
+struct Rebuilt<'a> {
+    choices: [RebuiltChoice<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<&'a Value>,
+    object: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_fingerprint: Option<&'a Value>,
+    usage: &'a Value,
+}
+
+#[derive(Serialize)]
+struct RebuiltChoice<'a> {
+    finish_reason: Option<&'a str>,
+    index: u32,
+    message: RebuiltMessage<'a>,
+}
+
+#[derive(Serialize)]
+struct RebuiltMessage<'a> {
+    content: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reasoning_content: &'a str,
+    role: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<RebuiltCall<'a>>,
+}
+
+#[derive(Serialize)]
+struct RebuiltCall<'a> {
+    function: RebuiltFunction<'a>,
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct RebuiltFunction<'a> {
+    arguments: &'a str,
+    name: &'a str,
+}
+
+impl<'a> From<&'a ToolCall> for RebuiltCall<'a> {
+    fn from(call: &'a ToolCall) -> Self {
+        RebuiltCall {
+            function: RebuiltFunction {
+                arguments: &call.arguments,
+                name: &call.name,
+            },
+            id: &call.id,
+            kind: "function",
+        }
+    }
 }
 
 /// What a chunk's first choice says, from either reading.
@@ -239,34 +301,48 @@ impl ChunkDecoder {
         }
     }
 
-    /// The chat completion the chunks add up to.
-    fn rebuild(&mut self) -> Value {
-        let mut message = json!({"role": "assistant", "content": self.text});
-        if !self.calls.is_empty() {
-            let calls: Vec<Value> = std::mem::take(&mut self.calls)
-                .into_values()
-                .map(|c| {
-                    json!({"id": c.id, "type": "function",
-                           "function": {"name": c.name, "arguments": c.arguments}})
-                })
-                .collect();
-            message["tool_calls"] = Value::Array(calls);
-        }
-        if !self.reasoning.is_empty() {
-            message["reasoning_content"] = json!(self.reasoning);
-        }
-        let mut raw: Map<String, Value> = HEAD
-            .iter()
-            .zip(std::mem::take(&mut self.head))
-            .filter_map(|(key, value)| Some(((*key).to_string(), value?)))
+    /// The response the chunks add up to, with the chat completion they
+    /// make as its `raw`.
+    fn complete(&mut self) -> LlmResponse {
+        let tool_calls: Vec<ToolCall> = std::mem::take(&mut self.calls)
+            .into_values()
+            .map(|call| ToolCall {
+                id: call.id,
+                name: call.name,
+                arguments: call.arguments,
+            })
             .collect();
-        raw.insert("object".into(), json!("chat.completion"));
-        raw.insert(
-            "choices".into(),
-            json!([{"index": 0, "message": message, "finish_reason": self.finish_reason}]),
-        );
-        raw.insert("usage".into(), self.usage.take());
-        Value::Object(raw)
+        let [id, created, model, system_fingerprint] = &self.head;
+        let rebuilt = Rebuilt {
+            choices: [RebuiltChoice {
+                finish_reason: self.finish_reason.as_deref(),
+                index: 0,
+                message: RebuiltMessage {
+                    content: &self.text,
+                    reasoning_content: &self.reasoning,
+                    role: "assistant",
+                    tool_calls: tool_calls.iter().map(RebuiltCall::from).collect(),
+                },
+            }],
+            created: created.as_ref(),
+            id: id.as_ref(),
+            model: model.as_ref(),
+            object: "chat.completion",
+            system_fingerprint: system_fingerprint.as_ref(),
+            usage: &self.usage,
+        };
+        // Writing borrowed strings and trees cannot fail.
+        let raw =
+            serde_json::value::to_raw_value(&rebuilt).expect("the rebuilt completion is JSON");
+        let response_id = id.as_ref().and_then(Value::as_str).map(str::to_string);
+        response::streamed(
+            std::mem::take(&mut self.text),
+            tool_calls,
+            &self.usage,
+            response_id,
+            raw.into(),
+            self.request_id.clone(),
+        )
     }
 }
 
@@ -291,9 +367,7 @@ impl Decoder for ChunkDecoder {
                 "the stream ended before its final chunk and [DONE]",
             ));
         }
-        let raw = self.rebuild();
-        response::parse_tree(&raw, self.request_id.clone(), &self.errors)
-            .map(|r| LlmStreamEvent::Completed(Box::new(r)))
+        Ok(LlmStreamEvent::Completed(Box::new(self.complete())))
     }
 }
 
@@ -359,6 +433,10 @@ mod tests {
         assert_eq!(answer.text, "Hel\"lo");
         assert_eq!(answer.tool_calls[0].arguments, r#"{"q":"x"}"#);
         assert_eq!(answer.usage.total_tokens, 9);
+        assert_eq!(
+            answer.raw.get(),
+            r#"{"choices":[{"finish_reason":"tool_calls","index":0,"message":{"content":"Hel\"lo","reasoning_content":"hm ","role":"assistant","tool_calls":[{"function":{"arguments":"{\"q\":\"x\"}","name":"web_search"},"id":"call_1","type":"function"}]}}],"created":7,"id":"c1","model":"grok","object":"chat.completion","system_fingerprint":"fp","usage":{"completion_tokens":4,"prompt_tokens":3,"total_tokens":9}}"#
+        );
         let raw: Value = serde_json::from_str(answer.raw.get()).unwrap();
         assert_eq!(raw["created"], 7);
         assert_eq!(raw["system_fingerprint"], "fp");
