@@ -2,9 +2,10 @@
 //! stream"), fed with the body's chunks as they arrive.
 //!
 //! Linear in the body: each byte is searched for a line end once (with
-//! `memchr`, many bytes a step), and a consumed line is never copied again. (eventsource-stream re-parses a
-//! partial line from its start on every chunk and copies the rest of its
-//! buffer after every line, which is quadratic in long lines and big chunks.)
+//! `memchr`, many bytes a step), and a consumed line is never copied again.
+//! (eventsource-stream re-parses a partial line from its start on every
+//! chunk and copies the rest of its buffer after every line, which is
+//! quadratic in long lines and big chunks.)
 
 /// One dispatched event: its `event:` name (empty when none) and its
 /// `data:` lines joined by `\n`.

@@ -107,7 +107,7 @@ pub(super) fn parse(
 }
 
 /// The response a stream's chunks add up to; `raw` is the chat completion
-/// they make, `usage` the usage chunk's object (or null).
+/// they make, `usage_sent` the usage chunk's object (or null).
 pub(super) fn streamed(
     text: String,
     tool_calls: Vec<ToolCall>,

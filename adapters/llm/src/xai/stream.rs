@@ -79,9 +79,9 @@ struct TypedPiece<'a> {
     function: TypedFunction<'a>,
 }
 
-/// The chat completion a stream adds up to, as the non-streamed one reads.
-/// Fields in the order of their names, as a tree with sorted keys wrote
-/// them before: `raw` reads the same.
+/// The chat completion a stream adds up to, shaped as a non-streamed one.
+/// Fields in the order of their names, as the tree with sorted keys that
+/// was built before wrote them: `raw` reads the same.
 #[derive(Serialize)]
 struct Rebuilt<'a> {
     choices: [RebuiltChoice<'a>; 1],
