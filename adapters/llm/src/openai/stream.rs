@@ -1,14 +1,19 @@
 //! Responses API stream decoder: text deltas out, function calls assembled.
 //!
 //! `response.completed` (or `.incomplete`) ends it with the whole response.
+//! Events are read as trees, but for the one a stream sends many of: a text
+//! delta in its usual shape is read in a typed pass, its text borrowed.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use serde::Deserialize;
 use serde_json::Value;
 use sybil_ports::outbound::llm::{LlmFailure, LlmStreamEvent, ToolCall};
 
 use crate::error::Errors;
-use crate::stream::{Item, TreeDecoder};
+use crate::sse::Payload;
+use crate::stream::{Decoder, Item};
 
 use super::response;
 
@@ -26,6 +31,29 @@ pub(super) fn wanted(event: &str) -> bool {
             | "response.failed"
             | "error"
     )
+}
+
+const TEXT_DELTA: &str = "response.output_text.delta";
+
+/// A text delta in its usual shape; its other fields are skipped unread.
+#[derive(Deserialize)]
+struct TypedTextDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    delta: Option<Cow<'a, str>>,
+}
+
+/// The text of a text delta read in the typed pass (`Some(None)`: it has
+/// none); `None` for another event, or a delta of another shape (a
+/// missing `type`, a `delta` that is not a string, a repeated key), which
+/// the tree reading decides.
+fn typed_text_delta(payload: &Payload) -> Option<Option<Cow<'_, str>>> {
+    if payload.event != TEXT_DELTA {
+        return None;
+    }
+    let typed = serde_json::from_str::<TypedTextDelta>(&payload.data).ok()?;
+    (typed.kind == TEXT_DELTA).then_some(typed.delta)
 }
 
 /// A function call being streamed, keyed by its `output_index`.
@@ -125,14 +153,36 @@ impl ResponsesDecoder {
     }
 }
 
-impl TreeDecoder for ResponsesDecoder {
-    fn errors(&self) -> &Errors {
-        &self.errors
+impl Decoder for ResponsesDecoder {
+    fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> bool {
+        if let Some(delta) = typed_text_delta(&payload) {
+            if let Some(delta) = delta.filter(|d| !d.is_empty()) {
+                out.push_back(Ok(LlmStreamEvent::TextDelta(delta.into_owned())));
+            }
+            return false;
+        }
+        match payload.tree(&self.errors) {
+            Ok(event) => self.on_event(event, out),
+            Err(error) => {
+                out.push_back(Err(error));
+                true
+            }
+        }
     }
 
+    fn on_end(&mut self) -> Item {
+        Err(self.errors.make(
+            LlmFailure::Connection,
+            "the stream ended before response.completed",
+        ))
+    }
+}
+
+impl ResponsesDecoder {
+    /// One event of any kind, as a tree. Returns `true` once the stream is over.
     fn on_event(&mut self, event: Value, out: &mut VecDeque<Item>) -> bool {
         match event["type"].as_str().unwrap_or_default() {
-            "response.output_text.delta" => {
+            TEXT_DELTA => {
                 if let Some(delta) = event["delta"].as_str().filter(|d| !d.is_empty()) {
                     out.push_back(Ok(LlmStreamEvent::TextDelta(delta.to_string())));
                 }
@@ -171,13 +221,6 @@ impl TreeDecoder for ResponsesDecoder {
             }
             _ => false,
         }
-    }
-
-    fn on_end(&mut self) -> Item {
-        Err(self.errors.make(
-            LlmFailure::Connection,
-            "the stream ended before response.completed",
-        ))
     }
 }
 
@@ -218,6 +261,80 @@ mod tests {
             assert!(!decoder.on_event(event, &mut out), "{name}");
             assert!(out.is_empty(), "{name}");
         }
+    }
+
+    fn payload(event: &str, data: &str) -> Payload {
+        Payload {
+            event: event.into(),
+            data: data.into(),
+        }
+    }
+
+    /// What `on_payload` gives for one payload, and what the tree reading gives.
+    fn both_readings(event: &str, data: &str) -> (Vec<Item>, Vec<Item>) {
+        let decoder = || ResponsesDecoder::new(Errors::for_tests(Provider::OpenAi), None);
+        let (mut typed, mut tree) = (VecDeque::new(), VecDeque::new());
+        decoder().on_payload(payload(event, data), &mut typed);
+        let errors = Errors::for_tests(Provider::OpenAi);
+        decoder().on_event(payload(event, data).tree(&errors).unwrap(), &mut tree);
+        (typed.into(), tree.into())
+    }
+
+    #[test]
+    fn usual_text_deltas_are_read_in_the_typed_pass_as_the_tree_reads_them() {
+        let usual = [
+            r#"{"type":"response.output_text.delta","sequence_number":4,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hel\"lo é","logprobs":[]}"#,
+            r#"{"type":"response.output_text.delta","delta":""}"#,
+            r#"{"type":"response.output_text.delta","delta":null}"#,
+        ];
+        for data in usual {
+            assert!(
+                typed_text_delta(&payload(TEXT_DELTA, data)).is_some(),
+                "{data}"
+            );
+            let (typed, tree) = both_readings(TEXT_DELTA, data);
+            assert_eq!(typed, tree, "{data}");
+        }
+        let (typed, _) = both_readings(TEXT_DELTA, usual[0]);
+        assert_eq!(typed, [Ok(LlmStreamEvent::TextDelta("Hel\"lo é".into()))]);
+    }
+
+    #[test]
+    fn other_text_delta_shapes_are_left_to_the_tree_reading() {
+        let odd = [
+            (
+                TEXT_DELTA,
+                r#"{"delta":"no type: the event name gives it"}"#,
+            ),
+            (
+                TEXT_DELTA,
+                r#"{"type":"response.output_text.delta","delta":5}"#,
+            ),
+            (
+                TEXT_DELTA,
+                r#"{"type":"response.output_text.delta","delta":"a","delta":"b"}"#,
+            ),
+            (
+                TEXT_DELTA,
+                r#"{"type":"error","message":"named as a delta, typed as an error"}"#,
+            ),
+            (
+                "",
+                r#"{"type":"response.output_text.delta","delta":"unnamed"}"#,
+            ),
+        ];
+        for (event, data) in odd {
+            assert!(typed_text_delta(&payload(event, data)).is_none(), "{data}");
+            let (typed, tree) = both_readings(event, data);
+            assert_eq!(typed, tree, "{data}");
+        }
+        let (typed, _) = both_readings(odd[0].0, odd[0].1);
+        assert_eq!(
+            typed,
+            [Ok(LlmStreamEvent::TextDelta(
+                "no type: the event name gives it".into()
+            ))]
+        );
     }
 
     #[test]
