@@ -21,8 +21,9 @@ pub(crate) type EventStream = BoxStream<'static, Item>;
 /// A provider's stream grammar.
 pub(crate) trait Decoder: Send + 'static {
     /// Handles one upstream payload, pushing what to emit. Returns `true`
-    /// once the stream is over (its last item pushed: `Completed` or `Err`).
-    fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> bool;
+    /// once the stream is over (its last item pushed: `Completed` or `Err`);
+    /// an error (data it cannot read) ends the stream as its last item.
+    fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> Result<bool, LlmError>;
 
     /// The upstream ended without a terminal event: the last item.
     fn on_end(&mut self) -> Item;
@@ -41,14 +42,8 @@ pub(crate) trait TreeDecoder: Send + 'static {
 }
 
 impl<T: TreeDecoder> Decoder for T {
-    fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> bool {
-        match payload.tree(self.errors()) {
-            Ok(event) => self.on_event(event, out),
-            Err(error) => {
-                out.push_back(Err(error));
-                true
-            }
-        }
+    fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> Result<bool, LlmError> {
+        Ok(self.on_event(payload.tree(self.errors())?, out))
     }
 
     fn on_end(&mut self) -> Item {
@@ -79,18 +74,19 @@ where
                 return Some((item, state));
             }
             let upstream = state.upstream.as_mut()?;
-            let done = match upstream.next().await {
+            let read = match upstream.next().await {
                 Some(Ok(payload)) => state.decoder.on_payload(payload, &mut state.pending),
-                Some(Err(error)) => {
-                    state.pending.push_back(Err(error));
-                    true
-                }
+                Some(Err(error)) => Err(error),
                 None => {
                     let last = state.decoder.on_end();
                     state.pending.push_back(last);
-                    true
+                    Ok(true)
                 }
             };
+            let done = read.unwrap_or_else(|error| {
+                state.pending.push_back(Err(error));
+                true
+            });
             if done {
                 state.upstream = None;
             }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::Deserialize;
 use serde_json::Value;
-use sybil_ports::outbound::llm::{LlmFailure, LlmStreamEvent, ToolCall};
+use sybil_ports::outbound::llm::{LlmError, LlmFailure, LlmStreamEvent, ToolCall};
 
 use crate::error::Errors;
 use crate::sse::Payload;
@@ -154,20 +154,14 @@ impl ResponsesDecoder {
 }
 
 impl Decoder for ResponsesDecoder {
-    fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> bool {
+    fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> Result<bool, LlmError> {
         if let Some(delta) = typed_text_delta(&payload) {
             if let Some(delta) = delta.filter(|d| !d.is_empty()) {
                 out.push_back(Ok(LlmStreamEvent::TextDelta(delta.into_owned())));
             }
-            return false;
+            return Ok(false);
         }
-        match payload.tree(&self.errors) {
-            Ok(event) => self.on_event(event, out),
-            Err(error) => {
-                out.push_back(Err(error));
-                true
-            }
-        }
+        Ok(self.on_event(payload.tree(&self.errors)?, out))
     }
 
     fn on_end(&mut self) -> Item {
@@ -274,7 +268,9 @@ mod tests {
     fn both_readings(event: &str, data: &str) -> (Vec<Item>, Vec<Item>) {
         let decoder = || ResponsesDecoder::new(Errors::for_tests(Provider::OpenAi), None);
         let (mut typed, mut tree) = (VecDeque::new(), VecDeque::new());
-        decoder().on_payload(payload(event, data), &mut typed);
+        decoder()
+            .on_payload(payload(event, data), &mut typed)
+            .unwrap();
         let errors = Errors::for_tests(Provider::OpenAi);
         decoder().on_event(payload(event, data).tree(&errors).unwrap(), &mut tree);
         (typed.into(), tree.into())

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
-use sybil_ports::outbound::llm::{LlmFailure, LlmResponse, LlmStreamEvent, ToolCall};
+use sybil_ports::outbound::llm::{LlmError, LlmFailure, LlmResponse, LlmStreamEvent, ToolCall};
 
 use crate::error::Errors;
 use crate::sse::Payload;
@@ -347,17 +347,11 @@ impl ChunkDecoder {
 }
 
 impl Decoder for ChunkDecoder {
-    fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> bool {
+    fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> Result<bool, LlmError> {
         if self.on_typed(&payload.data, out) {
-            return false;
+            return Ok(false);
         }
-        match payload.tree(&self.errors) {
-            Ok(chunk) => self.on_tree(chunk, out),
-            Err(error) => {
-                out.push_back(Err(error));
-                true
-            }
-        }
+        Ok(self.on_tree(payload.tree(&self.errors)?, out))
     }
 
     fn on_end(&mut self) -> Item {
@@ -393,8 +387,13 @@ mod tests {
         let (mut typed, mut tree) = (decoder(), decoder());
         let (mut from_typed, mut from_tree) = (VecDeque::new(), VecDeque::new());
         for chunk in chunks {
-            if typed.on_payload(payload(chunk), &mut from_typed) {
-                break;
+            match typed.on_payload(payload(chunk), &mut from_typed) {
+                Ok(false) => {}
+                Ok(true) => break,
+                Err(error) => {
+                    from_typed.push_back(Err(error));
+                    break;
+                }
             }
         }
         for chunk in chunks {
@@ -468,8 +467,7 @@ mod tests {
 
     #[test]
     fn data_that_is_not_json_ends_the_stream_as_malformed() {
-        let mut out = VecDeque::new();
-        assert!(decoder().on_payload(payload("{\"choices\":"), &mut out));
-        assert_eq!(out[0].as_ref().unwrap_err().failure, LlmFailure::Malformed);
+        let read = decoder().on_payload(payload("{\"choices\":"), &mut VecDeque::new());
+        assert_eq!(read.unwrap_err().failure, LlmFailure::Malformed);
     }
 }
