@@ -56,6 +56,14 @@ fn typed_text_delta(payload: &Payload) -> Option<Option<Cow<'_, str>>> {
     (typed.kind == TEXT_DELTA).then_some(typed.delta)
 }
 
+/// A text delta's text goes out as it is; an empty or missing one is dropped.
+/// Both readings of a delta end here.
+fn push_text_delta(delta: Option<&str>, out: &mut VecDeque<Item>) {
+    if let Some(delta) = delta.filter(|d| !d.is_empty()) {
+        out.push_back(Ok(LlmStreamEvent::TextDelta(delta.to_string())));
+    }
+}
+
 /// A function call being streamed, keyed by its `output_index`.
 #[derive(Default)]
 struct PartialCall {
@@ -156,9 +164,7 @@ impl ResponsesDecoder {
 impl Decoder for ResponsesDecoder {
     fn on_payload(&mut self, payload: Payload, out: &mut VecDeque<Item>) -> Result<bool, LlmError> {
         if let Some(delta) = typed_text_delta(&payload) {
-            if let Some(delta) = delta.filter(|d| !d.is_empty()) {
-                out.push_back(Ok(LlmStreamEvent::TextDelta(delta.into_owned())));
-            }
+            push_text_delta(delta.as_deref(), out);
             return Ok(false);
         }
         Ok(self.on_event(payload.tree(&self.errors)?, out))
@@ -177,9 +183,7 @@ impl ResponsesDecoder {
     fn on_event(&mut self, event: Value, out: &mut VecDeque<Item>) -> bool {
         match event["type"].as_str().unwrap_or_default() {
             TEXT_DELTA => {
-                if let Some(delta) = event["delta"].as_str().filter(|d| !d.is_empty()) {
-                    out.push_back(Ok(LlmStreamEvent::TextDelta(delta.to_string())));
-                }
+                push_text_delta(event["delta"].as_str(), out);
                 false
             }
             "response.output_item.added" => {
